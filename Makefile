@@ -1,0 +1,71 @@
+# The kit's one entry point. `make help` lists the targets.
+#
+# Build output goes to build/ (never into source folders), release artefacts to dist/.
+# The lesson programs are built by tests/build.mk, the C test tools by tests/tools.mk;
+# slides, grading, benchmarks and fuzzing add their targets from their own .mk files.
+
+SHELL := /bin/bash
+KIT := $(CURDIR)
+CC ?= cc
+export CC
+
+SOLUTIONS := $(sort $(wildcard solutions/[0-9][0-9]-*))
+LESSON_NAMES := $(notdir $(SOLUTIONS))
+
+.DEFAULT_GOAL := all
+.PHONY: all solutions skeletons tools test lessons check-lessons demo deps clean help
+
+## make: build every solution and every lesson skeleton (into build/)
+all: solutions skeletons
+
+solutions:
+	@$(MAKE) -s -f tests/build.mk SRC=$(KIT)/solutions OUT=$(KIT)/build/solutions
+
+# The student's working copy: their edits are theirs, so a build error there is reported
+# but the target still builds what it can.
+skeletons:
+	@$(MAKE) -s -k -f tests/build.mk SRC=$(KIT)/lessons OUT=$(KIT)/build/lessons
+
+tools:
+	@$(MAKE) -s -f tests/tools.mk
+
+## make test: every suite against solutions/ (valgrind included), the skeleton checks
+test: deps
+	@tests/check
+
+## make lessons [FORCE=1]: regenerate lessons/ from solutions/ (keeps a student's edits)
+lessons:
+	@tests/tools/update-lessons $(if $(FORCE),--force)
+
+## make demo: each lesson's client against its server, both sides shown
+demo: deps solutions
+	@tests/tools/demo
+
+## make deps: check (and when allowed, install) the Debian packages the kit needs
+deps:
+	@tests/tools/deps test
+
+## make compile_commands.json: for editors (clangd), recorded with bear
+compile_commands.json:
+	@rm -rf build/solutions build/lessons
+	bear --output $(KIT)/compile_commands.json -- $(MAKE) -s all
+
+clean:
+	rm -rf build dist compile_commands.json
+
+help:
+	@echo "Targets:"
+	@echo "  make                 build every solution and lesson skeleton (into build/)"
+	@echo "  make test            run every test suite against solutions/ (valgrind included)"
+	@echo "                       plus the skeleton checks; ends with 'N passed, N failed'"
+	@echo "  make grade [LESSON=NN-name] [SUBMISSION=DIR]"
+	@echo "                       grade your code (default: lessons/) and print a scoreboard"
+	@echo "  make lessons [FORCE=1]  regenerate lessons/ from solutions/ (keeps your edits)"
+	@echo "  make demo            run each lesson's client against its server"
+	@echo "  make slides          render the slide decks to build/slides/"
+	@echo "  make deps            check and install the Debian packages the kit needs"
+	@echo "  make compile_commands.json  for clangd and other editors"
+	@echo "  make clean           remove everything the build made"
+
+# Targets contributed by the parts of the kit that have their own rules.
+-include slides/slides.mk tests/grader/grader.mk tests/bench/bench.mk tests/fuzz/fuzz.mk

@@ -1,0 +1,288 @@
+# harness.sh - what every lesson suite shares. Source it at the top of a suite; end the
+# suite with ". "$SHUNIT2"" (the runner sets it, or the system's shunit2 is used).
+#
+# The runner (tests/run) sets, for one test at a time:
+#   BIN      the folder holding the lesson's built programs (solution, skeleton or submission)
+#   TOOLS    the folder holding the kit's built C test tools
+#   WORK     an empty scratch folder for this test
+#   RESULTS  a file the test's outcome is appended to
+#   SLOW     a factor (1, 2, ...) for every bounded wait: sanitizer builds run slower
+#   VALGRIND 0 to skip the valgrind tests (they then say so); anything else runs them
+# Run by hand, a suite picks sensible defaults (solutions built under build/solutions).
+#
+# A test calls `describe "what it checks, for a student"` first, then starts programs with
+# start_server / run_client and checks with expect_* or fail_hint "HINT", where HINT names
+# the likely mistake. Every process a test starts is stopped in tearDown by its process
+# group, and every wait is bounded.
+
+KIT=${KIT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+SHUNIT2=${SHUNIT2:-/usr/share/shunit2/shunit2}
+TOOLS=${TOOLS:-$KIT/build/tools}
+WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/kit-test.XXXXXX")}
+RESULTS=${RESULTS:-$WORK/results.tsv}
+SLOW=${SLOW:-1}
+VALGRIND=${VALGRIND:-1}
+export SHUNIT_COLOR=${SHUNIT_COLOR:-none}
+mkdir -p "$WORK"
+
+# The suite's lesson folder name ("01-echo"), from the suite's file name.
+LESSON=$(basename "${BASH_SOURCE[1]}" .sh)
+BIN=${BIN:-$KIT/build/solutions/$LESSON}
+
+# Bounded waits, in seconds (multiplied by SLOW).
+READY_WAIT=10          # for a server's "Listening on" line
+VALGRIND_READY_WAIT=30 # the same under valgrind, which starts slowly
+STOP_WAIT=10           # for a server to exit after SIGTERM
+CLIENT_WAIT=20         # for a client to finish
+
+_desc=""
+_given=0
+_hints=()
+_pids=()
+_server_count=0
+
+# ---- describing and judging a test ---------------------------------------------------
+
+# describe TEXT: the one line a student reads for this test.
+describe() { _desc=$*; }
+
+# given: this test checks code the skeleton already provides (argument handling), so the
+# untouched skeleton may pass it; it earns no points and the inverse check skips it.
+given() { _given=1; }
+
+# fail_hint HINT: fails the test with HINT, the probable mistake, in words for a student.
+fail_hint() {
+  _hints+=("$1")
+  fail "$1"
+}
+
+# expect_eq HINT EXPECTED ACTUAL: fails with HINT unless EXPECTED and ACTUAL are equal.
+expect_eq() {
+  [ "$2" = "$3" ] && return 0
+  fail_hint "$1"
+  return 1
+}
+
+# expect_ok HINT COMMAND...: runs COMMAND, fails with HINT unless it exits 0.
+expect_ok() {
+  local hint=$1
+  shift
+  "$@" && return 0
+  fail_hint "$hint"
+  return 1
+}
+
+# expect_match HINT REGEX TEXT: fails with HINT unless TEXT matches the extended REGEX.
+expect_match() {
+  printf '%s\n' "$3" | grep -Eq -- "$2" && return 0
+  fail_hint "$1"
+  return 1
+}
+
+# ---- processes -------------------------------------------------------------------------
+
+# The pid list is also kept in a file, so the runner can stop what a test left behind even
+# when the test itself was killed for taking too long.
+_track() {
+  _pids+=("$1")
+  echo "$1" >>"$WORK/pids"
+}
+
+# stop_group PID [SECONDS]: SIGTERM to the process group PID leads, then SIGKILL if it is
+# still there after SECONDS (default STOP_WAIT). Returns once the group is gone.
+stop_group() {
+  local pid=$1 limit=$((${2:-$STOP_WAIT} * SLOW * 10)) i=0
+  kill -TERM -- "-$pid" 2>/dev/null || return 0
+  while kill -0 -- "-$pid" 2>/dev/null && [ $i -lt "$limit" ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  kill -KILL -- "-$pid" 2>/dev/null
+  return 0
+}
+
+# wait_for_line FILE REGEX SECONDS [PID]: waits until a line of FILE matches REGEX.
+# Returns 0 when it does, 1 after SECONDS or as soon as PID (if given) has exited.
+wait_for_line() {
+  local file=$1 regex=$2 limit=$(($3 * SLOW * 20)) pid=${4:-} i=0
+  while [ $i -lt "$limit" ]; do
+    grep -Eq -- "$regex" "$file" 2>/dev/null && return 0
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      grep -Eq -- "$regex" "$file" 2>/dev/null
+      return
+    fi
+    sleep 0.05
+    i=$((i + 1))
+  done
+  return 1
+}
+
+# start_server PROGRAM [ARGS...]: starts $BIN/PROGRAM in its own process group (default
+# arguments: 127.0.0.1 0) and waits for its "Listening on HOST:PORT" line. Sets SERVER_PID,
+# SERVER_PORT, SERVER_HOST, SERVER_OUT (stdout file), SERVER_ERR (stderr file).
+# With VALGRIND_LOG set to a file name, runs it under valgrind logging there.
+# Returns 1, after failing the test with a hint, if the line does not come.
+start_server() {
+  local prog=$1 wait=$READY_WAIT
+  shift
+  [ $# -gt 0 ] || set -- 127.0.0.1 0
+  _server_count=$((_server_count + 1))
+  SERVER_OUT=$WORK/$prog.$_server_count.out
+  SERVER_ERR=$WORK/$prog.$_server_count.err
+  : >"$SERVER_OUT"
+  if [ ! -x "$BIN/$prog" ]; then
+    fail_hint "$prog was not built: look for compiler errors above"
+    return 1
+  fi
+  if [ -n "${VALGRIND_LOG:-}" ]; then
+    wait=$VALGRIND_READY_WAIT
+    setsid valgrind "${VALGRIND_OPTS[@]}" --log-file="$VALGRIND_LOG" \
+      "$BIN/$prog" "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
+  else
+    setsid "$BIN/$prog" "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
+  fi
+  SERVER_PID=$!
+  _track "$SERVER_PID"
+  if ! wait_for_line "$SERVER_OUT" '^Listening on ' "$wait" "$SERVER_PID"; then
+    local why="it printed nothing"
+    kill -0 "$SERVER_PID" 2>/dev/null || why="it exited: $(head -c 300 "$SERVER_ERR" | head -n 3 | tr '\n' ' ')"
+    fail_hint "$prog did not print 'Listening on HOST:PORT' within $((wait * SLOW))s ($why): print it once listen() succeeds, with the port the system chose"
+    return 1
+  fi
+  local line
+  line=$(grep -m1 '^Listening on ' "$SERVER_OUT")
+  SERVER_PORT=${line##*:}
+  SERVER_HOST=${line#Listening on }
+  SERVER_HOST=${SERVER_HOST%:*}
+  SERVER_HOST=${SERVER_HOST#[}
+  SERVER_HOST=${SERVER_HOST%]}
+  if ! [[ $SERVER_PORT =~ ^[0-9]+$ ]] || [ "$SERVER_PORT" -eq 0 ]; then
+    fail_hint "'$line' does not name the real port: after binding port 0, ask getsockname() which port the system chose"
+    return 1
+  fi
+  return 0
+}
+
+# server_alive: true while the last started server runs.
+server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
+
+# expect_server_alive HINT-CONTEXT: fails unless the last started server still runs.
+expect_server_alive() {
+  server_alive && return 0
+  fail_hint "the server died $1 ($(tail -n 2 "$SERVER_ERR" 2>/dev/null | tr '\n' ' ')): one client must never stop the server; check every return value and ignore SIGPIPE"
+  return 1
+}
+
+# stop_server: SIGTERM to the last started server; waits (bounded) and sets SERVER_STATUS to
+# its exit status (143 if it had to be killed). Safe to call twice.
+stop_server() {
+  SERVER_STATUS=
+  [ -n "${SERVER_PID:-}" ] || return 0
+  local pid=$SERVER_PID limit=$((STOP_WAIT * SLOW * 10)) i=0
+  [ -n "${VALGRIND_LOG:-}" ] && limit=$((limit * 3))
+  kill -TERM "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt "$limit" ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    SERVER_STATUS=timeout
+  else
+    wait "$pid" 2>/dev/null
+    SERVER_STATUS=$?
+  fi
+  SERVER_PID=
+  return 0
+}
+
+# run_client SECONDS COMMAND...: runs COMMAND under timeout; sets CLIENT_STATUS (124 when
+# it timed out). Its stdout/stderr are the caller's to redirect.
+run_client() {
+  local limit=$(($1 * SLOW))
+  shift
+  timeout -k 2 "$limit" "$@"
+  CLIENT_STATUS=$?
+  return $CLIENT_STATUS
+}
+
+# ---- valgrind ----------------------------------------------------------------------------
+
+VALGRIND_OPTS=(--leak-check=full --errors-for-leak-kinds=definite,indirect
+  --error-exitcode=99 --track-fds=yes --child-silent-after-fork=yes)
+
+# skip_without_valgrind: true (and the test is skipped with a reason) when valgrind tests
+# are switched off or valgrind is missing.
+skip_without_valgrind() {
+  if [ "$VALGRIND" = 0 ]; then
+    startSkipping
+    echo "SKIP: valgrind tests are switched off for this run (VALGRIND=0)"
+    _hints+=("skipped: valgrind tests switched off (VALGRIND=0)")
+    _skipped=1
+    return 0
+  fi
+  if ! command -v valgrind >/dev/null; then
+    fail_hint "valgrind is not installed: run 'make deps' (Debian package valgrind)"
+    return 0
+  fi
+  return 1
+}
+
+# valgrind_problems LOG: prints what valgrind found in LOG, in a few words, or nothing if
+# the run was clean: memory errors, definite or indirect leaks, and sockets still open at
+# exit (valgrind 3.19 lists those without failing, so the log is read).
+valgrind_problems() {
+  local log=$1 errors leaks sockets
+  [ -s "$log" ] || { echo "no valgrind log was written"; return; }
+  errors=$(grep -m1 -Eo 'ERROR SUMMARY: [0-9]+' "$log" | grep -Eo '[0-9]+$')
+  [ "${errors:-0}" != 0 ] && echo "valgrind found $errors memory error(s) (invalid read/write, uninitialised value or leak): see $log"
+  leaks=$(grep -E 'definitely lost: [1-9]|indirectly lost: [1-9]' "$log" | head -n 2 | sed 's/^==[0-9]*== *//' | tr '\n' ' ')
+  [ -n "$leaks" ] && echo "memory leaked: $leaks- free every allocation on every path"
+  sockets=$(grep -A1 -E 'Open AF_(INET|INET6|UNIX) socket' "$log" | grep -c -E 'Open AF_' )
+  if [ "$sockets" != 0 ] && grep -A1 -E 'Open AF_(INET|INET6|UNIX) socket' "$log" | grep -vq 'inherited from parent'; then
+    echo "sockets left open at exit: close every socket (the listener and each client) before exiting"
+  fi
+}
+
+# ---- shunit2 hooks -----------------------------------------------------------------------
+
+setUp() {
+  _desc=""
+  _given=0
+  _skipped=0
+  _hints=()
+  _pids=()
+  SERVER_PID=
+  VALGRIND_LOG=
+  return 0
+}
+
+# Stops everything the test started, then records the outcome. Safe to run twice.
+tearDown() {
+  local pid
+  for pid in "${_pids[@]}"; do
+    stop_group "$pid" 2
+  done
+  _pids=()
+  SERVER_PID=
+  [ -n "${_shunit_test_:-}" ] && [ "${_recorded:-}" != "$_shunit_test_" ] || return 0
+  _recorded=$_shunit_test_
+  local status=pass hint
+  [ "${__shunit_testSuccess:-0}" = 0 ] || status=fail
+  [ "$_skipped" = 1 ] && [ "$status" = pass ] && status=skip
+  if [ "$status" = fail ] && [ ${#_hints[@]} -eq 0 ]; then
+    _hints=("an assertion failed; the lines above say which")
+  fi
+  hint=$(printf '%s / ' "${_hints[@]}" | tr '\t\n' '  ')
+  hint=${hint% / }
+  [ "$status" = pass ] && hint=""
+  printf '%s\t%s\t%s\t%s\t%s\n' "$_shunit_test_" "$status" "$_given" "${_desc:-$_shunit_test_}" \
+    "$hint" >>"$RESULTS"
+  return 0
+}
+
+oneTimeTearDown() {
+  tearDown
+  return 0
+}

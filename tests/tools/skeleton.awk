@@ -1,0 +1,42 @@
+# skeleton.awk - turns a solution source file into a student skeleton.
+#
+# A solution marks each exercise step like this:
+#
+#     /* @step 3 What to do, in one line.
+#      * Hint: how to do it, and the mistake to avoid. */
+#     ...the solution's code...
+#     /* @stub
+#     ...code the skeleton has instead, so it compiles and runs...
+#     @end */
+#
+# (or "/* @end */" instead of the @stub block when the skeleton needs no code there).
+# The skeleton keeps the comment, renamed "TODO 3: ...", drops the solution's code and
+# uncomments the stub. Everything outside the markers is copied unchanged.
+BEGIN { state = "copy" }
+
+state == "copy" && /^[ \t]*\/\* @step [0-9]+ / {
+    at = index($0, "@step ")
+    rest = substr($0, at + 6)
+    space = index(rest, " ")
+    print substr($0, 1, at - 1) "TODO " substr(rest, 1, space - 1) ": " substr(rest, space + 1)
+    state = ($0 ~ /\*\/[ \t]*$/) ? "solution" : "comment"
+    next
+}
+state == "comment" { print; if ($0 ~ /\*\/[ \t]*$/) state = "solution"; next }
+state == "solution" && /^[ \t]*\/\* @stub[ \t]*$/ { state = "stub"; next }
+state == "solution" && /^[ \t]*\/\* @end \*\/[ \t]*$/ { state = "copy"; next }
+state == "solution" { next }
+state == "stub" && /^[ \t]*@end \*\/[ \t]*$/ { state = "copy"; next }
+state == "stub" { print; next }
+/@step|@stub|@end \*\// {
+    printf "%s:%d: marker outside a step region: %s\n", FILENAME, FNR, $0 > "/dev/stderr"
+    failed = 1
+}
+{ print }
+END {
+    if (state != "copy") {
+        printf "%s: a @step region is not closed\n", FILENAME > "/dev/stderr"
+        exit 1
+    }
+    if (failed) exit 1
+}
