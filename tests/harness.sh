@@ -144,9 +144,11 @@ start_server() {
   SERVER_PID=$!
   _track "$SERVER_PID"
   if ! wait_for_line "$SERVER_OUT" '^Listening on ' "$wait" "$SERVER_PID"; then
-    local why="it printed nothing"
-    kill -0 "$SERVER_PID" 2>/dev/null || why="it exited: $(head -c 300 "$SERVER_ERR" | head -n 3 | tr '\n' ' ')"
-    fail_hint "$prog did not print 'Listening on HOST:PORT' within $((wait * SLOW))s ($why): print it once listen() succeeds, with the port the system chose"
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+      fail_hint "$prog printed no 'Listening on HOST:PORT' line within $((wait * SLOW))s: print it (and flush) once listen() succeeds, with the port the system chose"
+    else
+      fail_hint "$prog exited without printing 'Listening on HOST:PORT' (stderr: $(head -c 300 "$SERVER_ERR" | head -n 3 | tr '\n' ' '))"
+    fi
     return 1
   fi
   local line

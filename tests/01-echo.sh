@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Lesson 01: the blocking echo server and client (CONTRACT.md section 2).
+# Run by tests/run, one test at a time; by hand: bash tests/01-echo.sh [-- TEST_NAME]
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+# random_file NAME BYTES: writes BYTES random bytes to $WORK/NAME and prints its path.
+random_file() {
+  head -c "$2" /dev/urandom >"$WORK/$1"
+  echo "$WORK/$1"
+}
+
+# echo_through_client FILE: sends FILE with echo-client to the running server; sets GOT to
+# the file holding what came back.
+echo_through_client() {
+  GOT=$WORK/got.$RANDOM
+  run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" <"$1" >"$GOT" 2>"$WORK/client.err"
+}
+
+test_usage() {
+  describe "-h prints usage and exits 0; wrong arguments print usage on stderr and exit 2"
+  given
+  local prog out rc
+  for prog in echo-server echo-client; do
+    out=$("$BIN/$prog" -h 2>/dev/null)
+    rc=$?
+    expect_eq "$prog -h exited $rc: it should print usage on stdout and exit 0" 0 "$rc"
+    expect_match "$prog -h printed no 'usage:' line on stdout" '^usage: ' "$out"
+    timeout 5 "$BIN/$prog" 127.0.0.1 not-a-port x y z >/dev/null 2>"$WORK/err" </dev/null
+    rc=$?
+    expect_eq "$prog with wrong arguments exited $rc: print usage on stderr and exit 2" 2 "$rc"
+    expect_ok "$prog with wrong arguments printed no usage on stderr" grep -q '^usage: ' "$WORK/err"
+  done
+}
+
+test_listening_line() {
+  describe "the server prints 'Listening on 127.0.0.1:PORT' with the real port when given port 0"
+  start_server echo-server 127.0.0.1 0 || return
+  expect_match "the first line must be exactly 'Listening on 127.0.0.1:PORT'" \
+    '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+  expect_ok "nothing accepts connections on the announced port $SERVER_PORT: did you call listen() on the socket you bound?" \
+    run_client 5 "$TOOLS/tcpdrive" 127.0.0.1 "$SERVER_PORT" </dev/null >/dev/null
+}
+
+test_short_message() {
+  describe "echo-client sends a short message and prints exactly the echo"
+  start_server echo-server || return
+  local out
+  run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "Hello, sockets!" >"$WORK/out" 2>"$WORK/err"
+  out=$(cat "$WORK/out")
+  expect_eq "echo-client exited $CLIENT_STATUS ($(head -c 200 "$WORK/err")): it should exit 0 after the server closes" 0 "$CLIENT_STATUS"
+  expect_eq "got '$out' back instead of 'Hello, sockets!': does the server send back exactly the bytes recv() returned, and does the client print them?" \
+    "Hello, sockets!" "$out"
+  expect_match "the server did not log 'Connected by 127.0.0.1:PORT'" '^Connected by 127\.0\.0\.1:[0-9]+$' "$(cat "$SERVER_OUT")"
+  expect_match "the server did not log 'Disconnected 127.0.0.1:PORT' after the client left" \
+    '^Disconnected 127\.0\.0\.1:[0-9]+$' "$(cat "$SERVER_OUT")"
+}
+
+test_empty_input() {
+  describe "echo-client with empty standard input sends nothing, prints nothing, exits 0"
+  start_server echo-server || return
+  echo_through_client /dev/null
+  expect_eq "echo-client exited $CLIENT_STATUS on empty input ($(head -c 200 "$WORK/client.err")): with nothing to send it should half-close, see the server close, and exit 0" 0 "$CLIENT_STATUS"
+  expect_eq "echo-client printed $(wc -c <"$GOT") bytes for empty input" 0 "$(wc -c <"$GOT")"
+}
+
+test_binary_10mib() {
+  describe "10 MiB of random binary data through echo-client comes back byte for byte"
+  start_server echo-server || return
+  local sent
+  sent=$(random_file big.bin 10485760)
+  echo_through_client "$sent"
+  if [ "$CLIENT_STATUS" = 124 ]; then
+    fail_hint "echo-client hung on 10 MiB: if it sends everything before reading, both socket buffers fill and client and server wait on each other; send a chunk, then read that many bytes back"
+    return
+  fi
+  expect_eq "echo-client exited $CLIENT_STATUS ($(head -c 200 "$WORK/client.err"))" 0 "$CLIENT_STATUS"
+  expect_ok "got $(wc -c <"$GOT") of 10485760 bytes back, or different bytes: does the client loop until every byte is read back, and write binary data (zero bytes too) with write(), not printf()?" \
+    cmp -s "$sent" "$GOT"
+}
+
+test_one_byte_at_a_time() {
+  describe "the server echoes a message that arrives one byte per packet"
+  start_server echo-server || return
+  local sent got=$WORK/got
+  sent=$(random_file dribble.bin 3000)
+  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --split 1 --send "$sent" --output "$got" 127.0.0.1 "$SERVER_PORT"
+  expect_ok "got $(wc -c <"$got") of 3000 bytes back: a message may arrive in many small pieces; the server must keep calling recv() until it returns 0, echoing each piece" \
+    cmp -s "$sent" "$got"
+}
+
+test_random_splits() {
+  describe "the server echoes 2 MiB sent in random-sized pieces"
+  start_server echo-server || return
+  local sent got=$WORK/got
+  sent=$(random_file splits.bin 2097152)
+  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --split random --max-chunk 70000 --seed 7 \
+    --send "$sent" --output "$got" 127.0.0.1 "$SERVER_PORT"
+  expect_ok "got $(wc -c <"$got") of 2097152 bytes back, or different bytes: send back exactly n bytes after recv() returned n, and loop until every byte is sent (send() may send fewer than asked)" \
+    cmp -s "$sent" "$got"
+}
+
+test_clients_one_after_another() {
+  describe "five clients one after another each get their own message back"
+  start_server echo-server || return
+  local i out
+  for i in 1 2 3 4 5; do
+    out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "message number $i" 2>/dev/null)
+    if [ "$out" != "message number $i" ]; then
+      fail_hint "client $i got '$out': after a client leaves, the server must close that connection and go back to accept() for the next one"
+      return
+    fi
+  done
+  expect_server_alive "after five clients"
+}
+
+test_second_client_waits() {
+  describe "a second client waits while the first is served, then gets its echo"
+  start_server echo-server || return
+  local first=$WORK/first second=$WORK/second
+  printf 'first client' >"$WORK/first.in"
+  # The first client sends, then stays connected for a while before half-closing.
+  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --hold-ms 1500 --send "$WORK/first.in" \
+    --output "$first" 127.0.0.1 "$SERVER_PORT" &
+  local first_pid=$!
+  if ! wait_for_line "$SERVER_OUT" '^Connected by ' 10; then
+    fail_hint "the server did not log 'Connected by ADDR' for the first client"
+    wait $first_pid
+    return
+  fi
+  run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "second client" >"$second" 2>/dev/null
+  wait $first_pid
+  expect_eq "the first client got '$(cat "$first")' back" "first client" "$(cat "$first")"
+  expect_eq "the second client got '$(cat "$second")': it waits in the listen queue until the first is done; then the server must accept it" \
+    "second client" "$(cat "$second")"
+}
+
+test_ipv6_loopback() {
+  describe "the server and client work over IPv6 on ::1"
+  start_server echo-server ::1 0 || return
+  expect_match "the server should print 'Listening on [::1]:PORT' (IPv6 addresses in brackets)" \
+    '^Listening on \[::1\]:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+  local out
+  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" ::1 "$SERVER_PORT" "over IPv6" 2>"$WORK/err")
+  expect_eq "got '$out' over IPv6 ($(head -c 200 "$WORK/err")): use getaddrinfo() with AF_UNSPEC and struct sockaddr_storage, never a hard-coded AF_INET" \
+    "over IPv6" "$out"
+}
+
+test_localhost_name() {
+  describe "the name 'localhost' works for the server and the client"
+  start_server echo-server localhost 0 || return
+  local out
+  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" localhost "$SERVER_PORT" "by name" 2>"$WORK/err")
+  expect_eq "got '$out' using 'localhost' ($(head -c 200 "$WORK/err")): let getaddrinfo() resolve names, and try each address it returns" \
+    "by name" "$out"
+}
+
+test_restart_same_port() {
+  describe "the server restarts on the same port at once after serving a client (SO_REUSEADDR)"
+  start_server echo-server || return
+  local port=$SERVER_PORT
+  printf 'x' >"$WORK/x"
+  # A client still connected when the server stops: the server closes first, so its side of
+  # that connection lingers in TIME_WAIT, which blocks bind() without SO_REUSEADDR.
+  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --hold-ms 1000 --send "$WORK/x" --output /dev/null \
+    127.0.0.1 "$port" &
+  local client=$!
+  wait_for_line "$SERVER_OUT" '^Connected by ' 10
+  stop_server
+  wait $client
+  start_server echo-server 127.0.0.1 "$port" || {
+    fail_hint "restarting on port $port failed ($(head -c 200 "$SERVER_ERR")): set SO_REUSEADDR before bind()"
+    return
+  }
+  local out
+  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$port" "again" 2>/dev/null)
+  expect_eq "the restarted server echoed '$out'" "again" "$out"
+}
+
+test_client_reset_midstream() {
+  describe "a client that resets its connection mid-stream does not stop the server"
+  start_server echo-server || return
+  local junk
+  junk=$(random_file junk.bin 1048576)
+  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --reset --no-read --send "$junk" 127.0.0.1 "$SERVER_PORT" 2>/dev/null
+  expect_server_alive "after a client reset its connection (recv/send then fail with ECONNRESET or EPIPE)"
+  local out
+  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "still here" 2>/dev/null)
+  expect_eq "after a reset client, the next client got '$out': on a recv()/send() error close that connection and go back to accept()" \
+    "still here" "$out"
+}
+
+test_bind_in_use() {
+  describe "a server started on a port in use prints one clear error line and exits 1"
+  start_server echo-server || return
+  local rc err
+  timeout 10 "$BIN/echo-server" 127.0.0.1 "$SERVER_PORT" >/dev/null 2>"$WORK/err" </dev/null
+  rc=$?
+  err=$(cat "$WORK/err")
+  expect_eq "the second server exited $rc on a busy port: a runtime error exits 1" 1 "$rc"
+  expect_match "stderr was '$err': it should be one line 'echo-server: bind 127.0.0.1:$SERVER_PORT: Address already in use'" \
+    "^echo-server: bind 127\\.0\\.0\\.1:$SERVER_PORT: Address already in use\$" "$err"
+}
+
+test_connect_refused() {
+  describe "echo-client to a port where nothing listens prints one clear error line and exits 1"
+  start_server echo-server || return
+  local port=$SERVER_PORT rc err
+  stop_server
+  timeout 10 "$BIN/echo-client" 127.0.0.1 "$port" "anyone?" >/dev/null 2>"$WORK/err" </dev/null
+  rc=$?
+  err=$(cat "$WORK/err")
+  expect_eq "echo-client exited $rc when the connection was refused: a runtime error exits 1" 1 "$rc"
+  expect_match "stderr was '$err': it should be one line 'echo-client: connect 127.0.0.1:$port: Connection refused'" \
+    "^echo-client: connect 127\\.0\\.0\\.1:$port: Connection refused\$" "$err"
+}
+
+test_sigterm_shutdown() {
+  describe "on SIGTERM the server prints 'Shutting down' and exits 0"
+  start_server echo-server || return
+  run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "before stop" >/dev/null 2>&1
+  stop_server
+  expect_eq "the server's exit status after SIGTERM was $SERVER_STATUS: handle SIGTERM with a flag (sigaction without SA_RESTART), leave the accept loop when accept() fails with EINTR, close the sockets, exit 0" \
+    0 "$SERVER_STATUS"
+  expect_match "the server did not print 'Shutting down' before exiting" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+}
+
+test_server_valgrind() {
+  describe "valgrind: the server makes no memory errors, leaks nothing, closes every socket"
+  skip_without_valgrind && return
+  VALGRIND_LOG=$WORK/server.valgrind
+  start_server echo-server || return
+  local sent
+  sent=$(random_file v.bin 262144)
+  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --split random --send "$sent" --output "$WORK/got" 127.0.0.1 "$SERVER_PORT"
+  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --reset --no-read --send "$sent" 127.0.0.1 "$SERVER_PORT" 2>/dev/null
+  run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "last" >/dev/null 2>&1
+  expect_ok "under valgrind the echo came back different" cmp -s "$sent" "$WORK/got"
+  stop_server
+  expect_eq "under valgrind the server exited $SERVER_STATUS after SIGTERM, not 0 (99 means valgrind found errors)" 0 "$SERVER_STATUS"
+  local problems
+  problems=$(valgrind_problems "$VALGRIND_LOG")
+  [ -z "$problems" ] || fail_hint "$problems"
+}
+
+test_client_valgrind() {
+  describe "valgrind: the client makes no memory errors, leaks nothing, closes its socket"
+  skip_without_valgrind && return
+  start_server echo-server || return
+  local sent got=$WORK/got
+  sent=$(random_file v.bin 524288)
+  run_client 60 valgrind "${VALGRIND_OPTS[@]}" --log-file="$WORK/client.valgrind" \
+    "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" <"$sent" >"$got" 2>/dev/null
+  expect_eq "under valgrind echo-client exited $CLIENT_STATUS (99 means valgrind found errors)" 0 "$CLIENT_STATUS"
+  expect_ok "under valgrind echo-client's output differs from its input" cmp -s "$sent" "$got"
+  local problems
+  problems=$(valgrind_problems "$WORK/client.valgrind")
+  [ -z "$problems" ] || fail_hint "$problems"
+}
+
+. "$SHUNIT2"
