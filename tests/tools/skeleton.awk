@@ -14,6 +14,12 @@
 # uncomments the stub. Everything outside the markers is copied unchanged.
 BEGIN { state = "copy" }
 
+state != "copy" && /^[ \t]*\/\* @step [0-9]+ / {
+    printf "%s:%d: a @step region is not closed before the next one starts\n", FILENAME, FNR > "/dev/stderr"
+    failed = 1
+    exit 1
+}
+
 state == "copy" && /^[ \t]*\/\* @step [0-9]+ / {
     at = index($0, "@step ")
     rest = substr($0, at + 6)
@@ -34,6 +40,7 @@ state == "stub" { print; next }
 }
 { print }
 END {
+    if (failed) exit 1
     if (state != "copy") {
         printf "%s: a @step region is not closed\n", FILENAME > "/dev/stderr"
         exit 1

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The kit's own machinery, tested: the skeleton generator and `make lessons`, the drift
+# check, the runner's counting and time limits, the dependency check, the editor setup.
+# Each test works in a private copy of the kit under $WORK. Run by tests/checks/kit.
+. "$(dirname "${BASH_SOURCE[0]}")/../harness.sh"
+
+# copy_kit: a private copy of the kit's sources in $WORK/kit (no build output, no git).
+copy_kit() {
+  COPY=$WORK/kit
+  mkdir -p "$COPY"
+  (cd "$KIT" && tar -cf - Makefile common solutions lessons tests) | (cd "$COPY" && tar -xf -)
+}
+
+test_make_lessons_keeps_student_edits() {
+  describe "make lessons refuses to overwrite a skeleton the student has edited (FORCE=1 does)"
+  copy_kit
+  local file=$COPY/lessons/01-echo/echo-server.c
+  echo "/* my work */" >>"$file"
+  make -s -C "$COPY" lessons >"$WORK/out" 2>&1
+  local rc=$?
+  expect_ok "make lessons exited 0 over an edited skeleton: it must refuse" test "$rc" -ne 0
+  expect_ok "make lessons did not name the edited file" grep -q 'lessons/01-echo/echo-server.c' "$WORK/out"
+  expect_ok "make lessons changed the student's file" grep -q 'my work' "$file"
+  make -s -C "$COPY" lessons FORCE=1 >"$WORK/out" 2>&1
+  expect_ok "make lessons FORCE=1 did not restore the skeleton" cmp -s "$file" "$KIT/lessons/01-echo/echo-server.c"
+}
+
+test_make_lessons_is_stable() {
+  describe "make lessons on untouched skeletons changes nothing"
+  copy_kit
+  expect_ok "make lessons failed on an untouched kit" make -s -C "$COPY" lessons
+  expect_ok "make lessons changed lessons/: the committed skeletons are not what the generator makes (run make lessons and commit)" \
+    diff -r "$KIT/lessons" "$COPY/lessons"
+}
+
+test_drift_is_detected() {
+  describe "a solution changed without regenerating the skeletons is caught by the drift check"
+  copy_kit
+  sed -i 's/TODO 3 is not done yet/TODO 3 is still to do/; s/CHUNK_SIZE 65536/CHUNK_SIZE 32768/' \
+    "$COPY/solutions/01-echo/echo-server.c"
+  "$COPY/tests/tools/make-lessons" "$COPY/solutions" "$WORK/gen" >/dev/null 2>&1
+  if cmp -s "$WORK/gen/.manifest" "$COPY/lessons/.manifest"; then
+    fail_hint "the generator's manifest did not change when a solution did: the drift check cannot see drift"
+  fi
+}
+
+test_generator_rejects_broken_markers() {
+  describe "the generator fails loudly on an unclosed @step region"
+  copy_kit
+  sed -i '0,/@end \*\//{/@end \*\//d}' "$COPY/solutions/01-echo/echo-server.c"
+  if "$COPY/tests/tools/make-lessons" "$COPY/solutions" "$WORK/gen" >/dev/null 2>"$WORK/err"; then
+    fail_hint "make-lessons succeeded although a @step region was never closed"
+  fi
+  expect_ok "make-lessons gave no message naming the problem" grep -q 'not closed\|outside a step' "$WORK/err"
+}
+
+test_runner_counts_failures() {
+  describe "the runner prints FAIL with a hint, counts tests, and exits non-zero on a failure"
+  copy_kit
+  "$COPY/tests/tools/make-lessons" "$COPY/solutions" "$WORK/gen" >/dev/null
+  VALGRIND=0 "$COPY/tests/run" --code "$WORK/gen" --lesson 01-echo --test test_short_message \
+    --test test_usage --out "$WORK/run" >"$WORK/out" 2>&1
+  local rc=$?
+  expect_eq "the runner exited 0 although a test failed" 1 "$rc"
+  expect_ok "the runner's last line is not '... 1 passed, 1 failed'" \
+    bash -c "tail -n 1 '$WORK/out' | grep -Eq ': 1 passed, 1 failed$'"
+  expect_ok "the runner printed no hint for the failure" grep -q '^        hint: ' "$WORK/out"
+}
+
+test_runner_fails_when_nothing_ran() {
+  describe "the runner fails when no test ran"
+  copy_kit
+  "$COPY/tests/run" --code "$COPY/solutions" --lesson 01-echo --test test_no_such_test \
+    --out "$WORK/run" >"$WORK/out" 2>&1
+  local rc=$?
+  expect_eq "the runner exited 0 after running no test" 1 "$rc"
+  expect_ok "the runner's last line is not '0 passed, 0 failed'" \
+    bash -c "tail -n 1 '$WORK/out' | grep -Eq ': 0 passed, 0 failed$'"
+}
+
+test_hung_program_fails_its_test_only() {
+  describe "a server that hangs fails its test within the time limit and leaves no process behind"
+  copy_kit
+  local tree=$WORK/hung
+  mkdir -p "$tree/01-echo"
+  cp "$KIT/solutions/01-echo/echo-client.c" "$tree/01-echo/"
+  # A server that announces itself, accepts, and then never reads or answers.
+  cat >"$tree/01-echo/echo-server.c" <<'C'
+#include "net.h"
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(void)
+{
+    char err[NET_ERRLEN], addr[NET_ADDRSTRLEN];
+    int fd = net_listen("127.0.0.1", "0", err, sizeof err);
+    if (fd < 0 || net_local_name(fd, addr, sizeof addr) < 0)
+        return 1;
+    printf("Listening on %s\n", addr);
+    fflush(stdout);
+    int conn = accept(fd, NULL, NULL);
+    (void)conn;
+    for (;;)
+        pause();
+}
+C
+  TEST_LIMIT=6 VALGRIND=0 "$COPY/tests/run" --code "$tree" --lesson 01-echo \
+    --test test_short_message --out "$WORK/run" >"$WORK/out" 2>&1
+  local rc=$?
+  expect_eq "the runner exited $rc: the hung test should fail and the run end with status 1" 1 "$rc"
+  expect_ok "the runner did not report the hung test as FAIL" grep -q 'FAIL' "$WORK/out"
+  local left
+  left=$(for p in /proc/[0-9]*; do readlink "$p/exe" 2>/dev/null; done | grep -c "^$WORK/run/bin/")
+  expect_eq "$left process(es) of the hung server were still running after the run: the runner must stop each test's process group" \
+    0 "$left"
+}
+
+test_deps_prints_install_line() {
+  describe "without root or sudo, the dependency check prints the exact apt-get line and stops"
+  command -v setpriv >/dev/null || { fail_hint "setpriv (util-linux) is needed for this test"; return; }
+  setpriv --reuid=65534 --regid=65534 --clear-groups env DEPS_EXTRA=kit-no-such-package \
+    PATH=/usr/sbin:/usr/bin:/sbin:/bin "$KIT/tests/tools/deps" test >"$WORK/out" 2>&1
+  local rc=$?
+  expect_eq "deps exited $rc for a user who cannot install: it should exit 1" 1 "$rc"
+  expect_ok "deps did not print the apt-get line: $(head -c 300 "$WORK/out")" \
+    grep -q 'apt-get install -y --no-install-recommends kit-no-such-package' "$WORK/out"
+}
+
+test_compile_commands() {
+  describe "make compile_commands.json records every program's compile command for editors"
+  command -v bear >/dev/null || { fail_hint "bear is not installed (Debian package bear)"; return; }
+  copy_kit
+  make -s -C "$COPY" compile_commands.json >"$WORK/out" 2>&1
+  expect_ok "compile_commands.json was not written: $(tail -n 3 "$WORK/out")" test -s "$COPY/compile_commands.json"
+  expect_ok "compile_commands.json has no entry for echo-server.c" \
+    grep -q 'solutions/01-echo/echo-server.c' "$COPY/compile_commands.json"
+}
+
+. "$SHUNIT2"
