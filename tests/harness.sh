@@ -209,6 +209,26 @@ run_client() {
   return $CLIENT_STATUS
 }
 
+# ---- what a process uses (Linux /proc) -------------------------------------------------
+# Each prints a number, or nothing when the process has gone.
+
+# proc_status_kb PID FIELD: FIELD of /proc/PID/status in KiB: VmRSS (resident memory now)
+# or VmHWM (the most it has ever been resident: catches a peak between two looks).
+proc_status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# proc_fd_count PID: how many descriptors the process has open.
+proc_fd_count() {
+  [ -d "/proc/$1/fd" ] || return 0
+  ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+# proc_cpu_ticks PID: the CPU time the process has used so far, user + system, in clock
+# ticks (getconf CLK_TCK per second, usually 100).
+proc_cpu_ticks() {
+  # The command name (field 2) may hold spaces: count fields after its closing ')'.
+  sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+
 # ---- valgrind ----------------------------------------------------------------------------
 
 VALGRIND_OPTS=(--leak-check=full --errors-for-leak-kinds=definite,indirect
