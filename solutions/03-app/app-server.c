@@ -1,13 +1,21 @@
 /* app-server.c - lesson 03: an application server speaking a framed message protocol.
  *
- * The select() loop of lesson 02 (one process, one thread, non-blocking sockets), serving a
- * real protocol instead of echoing. Each connection owns a struct message (message.h): the
- * bytes recv() returns are fed to it, in whatever pieces they come, until it holds a whole
- * request; then the reply is encoded, sent as the socket accepts it, and the connection is
- * closed. One request per connection, as in the protocol this kit follows.
+ * The select() loop of lesson 02 (one thread, non-blocking sockets, many clients at once)
+ * serving a real protocol instead of echoing. What a protocol adds is in struct conn: each
+ * connection owns a struct message (message.h), a state machine that the bytes from recv()
+ * are fed to, in whatever pieces they come, until it holds a whole request; then the reply
+ * is encoded into it, sent as the socket takes it, and the connection is closed (one
+ * request per connection, as in the protocol this kit follows).
  *
- * Bad input (a header that is not JSON, a missing key, an oversized content-length, a peer
- * that vanishes mid-message) ends that one connection with "Error from ADDR: REASON".
+ *     for (;;) {
+ *         watch(): the listener, every connection still reading its request, every
+ *                  connection with a reply to send
+ *         select(): sleep until one of them is ready
+ *         listener ready  -> accept_new()
+ *         socket readable -> handle_readable(): recv(), message_feed(); request complete
+ *                            -> message_respond(); bad input -> "Error from ADDR: REASON"
+ *         socket writable -> handle_writable(): send() the reply; all sent -> close
+ *     }
  *
  * usage: app-server [-m BYTES] [HOST [PORT]]   (defaults 127.0.0.1 65432; port 0: any free) */
 #include "cli.h"
@@ -18,6 +26,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,17 +38,20 @@
 /* How much one recv() may take at once. */
 #define CHUNK_SIZE 65536
 
-/* One client connection and the message it is exchanging. */
+/* Everything the server knows about one client. */
 struct conn {
-    int fd;
-    char peer[NET_ADDRSTRLEN];
-    struct message msg;
+    int fd;                    /* the connected, non-blocking socket */
+    char peer[NET_ADDRSTRLEN]; /* "HOST:PORT", for log lines */
+    struct message msg;        /* the request being read, then the reply being sent */
 };
 
 struct server {
-    int listener;
-    size_t max_content;               /* the -m option */
-    struct conn *conns[FD_SETSIZE];   /* indexed by descriptor; NULL: no client there */
+    int listener;       /* the listening, non-blocking socket */
+    bool accepting;     /* false while out of descriptors: the listener is not watched */
+    size_t max_content; /* the largest content-length a request may have (-m) */
+    /* The connections, indexed by descriptor. select() cannot watch a descriptor
+     * >= FD_SETSIZE anyway, so this table covers every one it can. */
+    struct conn *conns[FD_SETSIZE];
 };
 
 /* The -m option's value, set by on_option() while the command line is parsed. */
@@ -71,82 +83,143 @@ static int on_option(int option, const char *arg)
     return 0;
 }
 
-/* Closes a client's socket and frees everything it had. */
-static void close_conn(struct server *s, struct conn *c)
+/* Closes a connection's socket, frees its state and forgets it. */
+static void close_conn(struct server *srv, struct conn *c)
 {
+    log_info("Closing connection to %s", c->peer);
     if (close(c->fd) < 0)
         log_errno(errno, "close connection to %s", c->peer);
-    s->conns[c->fd] = NULL;
+    srv->conns[c->fd] = NULL;
     message_free(&c->msg);
     free(c);
+    /* A descriptor is free again: if accept() had run out of them, try again. */
+    srv->accepting = true;
 }
 
-/* Ends a connection because of bad input or a failed call, saying why. */
-static void drop_conn(struct server *s, struct conn *c, const char *reason)
+/* Ends a connection because of bad input or a failed call, saying why first. */
+static void drop_conn(struct server *srv, struct conn *c, const char *reason)
 {
     log_info("Error from %s: %s", c->peer, reason);
-    close_conn(s, c);
+    close_conn(srv, c);
 }
 
-/* Accepts every client waiting in the listener's queue. */
-static void accept_clients(struct server *s)
+/* Whether select() should tell us when c is readable: while its request is incomplete.
+ * Once the whole request is in, nothing more is read (one request per connection). */
+static bool wants_to_read(const struct conn *c)
+{
+    return message_reading(&c->msg);
+}
+
+/* Whether select() should tell us when c is writable: only while a reply waits.
+ * (A socket with room in its send buffer is always writable; watching it with nothing to
+ * send would make select() return at once, forever, and the loop would spin.) */
+static bool wants_to_write(const struct conn *c)
+{
+    return c->msg.state == MESSAGE_WRITE_REPLY;
+}
+
+/* Fills the read and write sets for the next select() and returns the highest descriptor
+ * in them. */
+static int watch(const struct server *srv, fd_set *readable, fd_set *writable)
+{
+    int max_fd = -1;
+
+    FD_ZERO(readable);
+    FD_ZERO(writable);
+    if (srv->accepting) {
+        FD_SET(srv->listener, readable);
+        max_fd = srv->listener;
+    }
+    for (int fd = 0; fd < FD_SETSIZE; fd++) {
+        const struct conn *c = srv->conns[fd];
+
+        if (c == NULL)
+            continue;
+        if (wants_to_read(c))
+            FD_SET(fd, readable);
+        if (wants_to_write(c))
+            FD_SET(fd, writable);
+        if (fd > max_fd)
+            max_fd = fd;
+    }
+    return max_fd;
+}
+
+/* Accepts every connection waiting in the listener's queue. */
+static void accept_new(struct server *srv)
 {
     for (;;) {
         struct sockaddr_storage addr;
         socklen_t addr_len = sizeof addr;
         char peer[NET_ADDRSTRLEN];
         struct conn *c;
-        int fd = accept(s->listener, (struct sockaddr *)&addr, &addr_len);
+        int fd = accept(srv->listener, (struct sockaddr *)&addr, &addr_len);
 
         if (fd < 0) {
-            /* EAGAIN: the queue is empty. Anything else (a client that gave up before we
-             * accepted it, too many open files) is reported; select() tells us when to retry. */
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_errno(errno, "accept");
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return; /* nobody else is waiting */
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE) {
+                /* The listener would stay readable and the loop would spin: stop
+                 * watching it until a connection closes. */
+                srv->accepting = false;
+            }
+            log_errno(errno, "accept");
             return;
         }
         if (net_format_addr((struct sockaddr *)&addr, peer, sizeof peer) < 0)
             snprintf(peer, sizeof peer, "(unknown peer)");
         if (fd >= FD_SETSIZE) {
-            /* FD_SET() on such a descriptor would write past the end of the fd_set. */
-            log_info("Refusing connection from %s: descriptor %d does not fit in an fd_set", peer,
-                     fd);
+            log_error("connection from %s: descriptor %d does not fit in an fd_set "
+                      "(FD_SETSIZE %d): closing it",
+                      peer, fd, FD_SETSIZE);
             close(fd);
             continue;
         }
-        c = malloc(sizeof *c);
-        if (c == NULL || net_set_nonblocking(fd) < 0) {
-            log_errno(errno, "accept %s", peer);
-            free(c);
+        if (net_set_nonblocking(fd) < 0) {
+            log_errno(errno, "fcntl O_NONBLOCK for %s", peer);
+            close(fd);
+            continue;
+        }
+        c = calloc(1, sizeof *c);
+        if (c == NULL) {
+            log_errno(errno, "memory for %s", peer);
             close(fd);
             continue;
         }
         c->fd = fd;
         snprintf(c->peer, sizeof c->peer, "%s", peer);
-        message_init(&c->msg, s->max_content);
-        s->conns[fd] = c;
-        log_info("Accepted connection from %s", peer);
+        message_init(&c->msg, srv->max_content);
+        srv->conns[fd] = c;
+        log_info("Accepted connection from %s", c->peer);
     }
 }
 
-/* The client's socket is readable: feed what arrived to its message. */
-static void on_readable(struct server *s, struct conn *c)
+/* Feeds what the client sent to its message; answers once the request is complete.
+ * Called when select() reports the socket readable, so recv() does not block. May close
+ * (and free) the connection. */
+static void handle_readable(struct server *srv, struct conn *c)
 {
-    /* @step 6 Read what arrived and feed it to the connection's message; act on its state.
-     * Hint: recv() into a local chunk. EAGAIN/EWOULDBLOCK or EINTR: nothing to do now. Any
-     * other error: drop_conn() with the reason. 0 means the peer closed: tell the message
-     * with message_peer_closed() (it was not complete yet, or we would not be reading).
-     * Otherwise message_feed() the n bytes. Then look at c->msg.state: READ_DONE means the
-     * whole request is in, so log "Request from ADDR: CONTENT-TYPE, N bytes" and call
-     * message_respond(); ERROR (now or after responding) means drop_conn() with
-     * c->msg.error, which logs "Error from ADDR: REASON". Never wait for more bytes here:
-     * the rest may come in a later recv(), and other clients are waiting meanwhile. */
     unsigned char chunk[CHUNK_SIZE];
+
+    /* @step 6 Read once and feed the bytes to the connection's message; act on its state.
+     * Hint: call recv() once. EAGAIN, EWOULDBLOCK or EINTR: nothing to do now. Any other
+     * error: drop_conn() with strerror(errno). 0 means the client closed before its request
+     * was complete (or we would not be reading): tell the message, message_peer_closed().
+     * Otherwise message_feed() the n bytes: it keeps what it needs, however few arrived.
+     * Then look at c->msg.state: MESSAGE_READ_DONE means the whole request is in: log
+     * "Request from ADDR: CONTENT-TYPE, N bytes" and message_respond(), which puts the
+     * reply in the message and the state to MESSAGE_WRITE_REPLY (wants_to_write() then
+     * asks select() about writability). MESSAGE_ERROR (now, or from message_respond()):
+     * drop_conn() with c->msg.error, which logs "Error from ADDR: REASON". Never loop
+     * until the request is complete: the rest may take seconds, and others are waiting. */
     ssize_t n = recv(c->fd, chunk, sizeof chunk, 0);
 
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            drop_conn(s, c, strerror(errno));
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        drop_conn(srv, c, strerror(errno));
         return;
     }
     if (n == 0)
@@ -159,90 +232,72 @@ static void on_readable(struct server *s, struct conn *c)
         message_respond(&c->msg);
     }
     if (c->msg.state == MESSAGE_ERROR)
-        drop_conn(s, c, c->msg.error);
+        drop_conn(srv, c, c->msg.error);
     /* @stub
+    (void)chunk;
     (void)drop_conn;
     log_error("TODO 6 is not done yet: read from %s", c->peer);
-    close_conn(s, c);
+    close_conn(srv, c);
     @end */
 }
 
-/* The client's socket is writable: send as much of the reply as it takes. */
-static void on_writable(struct server *s, struct conn *c)
+/* Sends as much of the reply as the socket takes now; closes the connection once all of
+ * it is sent. Called when select() reports the socket writable. May close (and free) the
+ * connection. */
+static void handle_writable(struct server *srv, struct conn *c)
 {
-    /* @step 7 Send the pending reply; close the connection once all of it is sent.
-     * Hint: message_pending() gives the bytes still to send. send() on a non-blocking socket
-     * sends what fits in the socket buffer, maybe less than asked: tell the message how many
-     * went with message_sent(), and the rest goes the next time select() says writable.
-     * EAGAIN/EWOULDBLOCK or EINTR: try again later. Another error (EPIPE, ECONNRESET: the
-     * client went away) ends this connection only. When the state is MESSAGE_DONE, log
-     * "Closing connection to ADDR" and close_conn(): closing tells the client the reply is
-     * complete. */
+    /* @step 7 Send what the socket takes of the reply; close once the reply is complete.
+     * Hint: message_pending() gives the bytes still to send. One send(): it may take only
+     * part of them; tell the message how many went with message_sent(), and the rest goes
+     * the next time select() reports the socket writable. EAGAIN, EWOULDBLOCK, EINTR: try
+     * later. EPIPE, ECONNRESET and other errors: the client has gone: drop_conn(). Once the
+     * state is MESSAGE_DONE the reply is complete: close_conn() (closing is how the client
+     * learns there is nothing more, one request per connection). */
     const unsigned char *bytes;
     size_t len = message_pending(&c->msg, &bytes);
     ssize_t n = send(c->fd, bytes, len, 0);
 
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            drop_conn(s, c, strerror(errno));
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        drop_conn(srv, c, strerror(errno));
         return;
     }
     message_sent(&c->msg, (size_t)n);
-    if (c->msg.state == MESSAGE_DONE) {
-        log_info("Closing connection to %s", c->peer);
-        close_conn(s, c);
-    }
+    if (c->msg.state == MESSAGE_DONE)
+        close_conn(srv, c);
     /* @stub
-    log_error("TODO 7 is not done yet: send to %s", c->peer);
-    close_conn(s, c);
+    log_error("TODO 7 is not done yet: write to %s", c->peer);
+    close_conn(srv, c);
     @end */
 }
 
-/* Waits in select() until a socket is ready and handles what is ready, until a stop signal.
- * Returns 0, or -1 if select() itself failed. */
-static int serve_forever(struct server *s)
+/* The event loop: runs until SIGINT or SIGTERM. Returns 0, or -1 if select() failed. */
+static int serve(struct server *srv)
 {
     while (!signals_stop_requested()) {
         fd_set readable;
         fd_set writable;
-        int max_fd = s->listener;
+        int max_fd = watch(srv, &readable, &writable);
 
-        FD_ZERO(&readable);
-        FD_ZERO(&writable);
-        FD_SET(s->listener, &readable);
-        for (int fd = 0; fd < FD_SETSIZE; fd++) {
-            const struct conn *c = s->conns[fd];
-
-            if (c == NULL)
-                continue;
-            /* A connection is either reading its request or writing its reply, never both:
-             * a socket is watched for writing only while a reply waits, or select() would
-             * return at once, every time, and the loop would spin. */
-            if (message_reading(&c->msg))
-                FD_SET(fd, &readable);
-            else
-                FD_SET(fd, &writable);
-            if (fd > max_fd)
-                max_fd = fd;
-        }
-        /* No timeout: the process sleeps until a socket is ready or a signal arrives. */
+        /* No timeout: an idle server sleeps until a socket is ready or a signal arrives. */
         if (select(max_fd + 1, &readable, &writable, NULL, NULL) < 0) {
             if (errno == EINTR)
-                continue; /* a signal: the while condition checks whether it means stop */
+                continue;
             log_errno(errno, "select");
             return -1;
         }
-        if (FD_ISSET(s->listener, &readable))
-            accept_clients(s);
+        /* New connections first: they are not in the sets yet, so the loop below
+         * cannot mistake them for ready ones. */
+        if (FD_ISSET(srv->listener, &readable))
+            accept_new(srv);
         for (int fd = 0; fd <= max_fd; fd++) {
-            struct conn *c = s->conns[fd];
-
-            if (c == NULL)
+            if (srv->conns[fd] == NULL)
                 continue;
             if (FD_ISSET(fd, &readable))
-                on_readable(s, c);
-            else if (FD_ISSET(fd, &writable))
-                on_writable(s, c);
+                handle_readable(srv, srv->conns[fd]);
+            if (srv->conns[fd] != NULL && FD_ISSET(fd, &writable))
+                handle_writable(srv, srv->conns[fd]);
         }
     }
     return 0;
@@ -250,11 +305,11 @@ static int serve_forever(struct server *s)
 
 int main(int argc, char **argv)
 {
+    struct server srv = {.listener = -1, .accepting = true};
     const char *host;
     const char *port;
     char local[NET_ADDRSTRLEN];
     char err[NET_ERRLEN];
-    struct server *s;
     int rc;
 
     log_init("app-server");
@@ -268,41 +323,47 @@ int main(int argc, char **argv)
     case CLI_RUN:
         break;
     }
+    srv.max_content = option_max_content;
     if (signals_install() < 0) {
         log_errno(errno, "sigaction");
         return EXIT_FAILURE;
     }
-    /* On the heap: the descriptor table is FD_SETSIZE pointers (8 KiB on most systems). */
-    s = calloc(1, sizeof *s);
-    if (s == NULL) {
-        log_errno(errno, "calloc");
-        return EXIT_FAILURE;
-    }
-    s->max_content = option_max_content;
-    s->listener = net_listen(host, port, err, sizeof err);
-    if (s->listener < 0) {
+
+    srv.listener = net_listen(host, port, err, sizeof err);
+    if (srv.listener < 0) {
         log_error("%s", err);
-        free(s);
         return EXIT_FAILURE;
     }
-    if (s->listener >= FD_SETSIZE || net_set_nonblocking(s->listener) < 0 ||
-        net_local_name(s->listener, local, sizeof local) < 0) {
-        log_errno(s->listener >= FD_SETSIZE ? EMFILE : errno, "listen %s:%s", host, port);
-        close(s->listener);
-        free(s);
+    /* Non-blocking, so that accept_new() can take connections until the queue is empty,
+     * and so that a client that connects and leaves before we call accept() cannot leave
+     * the whole server blocked in accept(). */
+    if (net_set_nonblocking(srv.listener) < 0) {
+        log_errno(errno, "fcntl O_NONBLOCK");
+        close(srv.listener);
+        return EXIT_FAILURE;
+    }
+    if (srv.listener >= FD_SETSIZE) {
+        log_error("listening socket %d does not fit in an fd_set", srv.listener);
+        close(srv.listener);
+        return EXIT_FAILURE;
+    }
+    if (net_local_name(srv.listener, local, sizeof local) < 0) {
+        log_errno(errno, "getsockname");
+        close(srv.listener);
         return EXIT_FAILURE;
     }
     log_info("Listening on %s", local);
 
-    rc = serve_forever(s);
+    rc = serve(&srv);
 
+    /* Shutdown: every connection is closed and freed (a half-read request too), then the
+     * listener. */
     for (int fd = 0; fd < FD_SETSIZE; fd++) {
-        if (s->conns[fd] != NULL)
-            close_conn(s, s->conns[fd]);
+        if (srv.conns[fd] != NULL)
+            close_conn(&srv, srv.conns[fd]);
     }
-    if (close(s->listener) < 0)
+    if (close(srv.listener) < 0)
         log_errno(errno, "close listener");
-    free(s);
     log_info("Shutting down");
     return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
