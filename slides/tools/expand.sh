@@ -52,16 +52,21 @@ while IFS= read -r line || [ -n "$line" ]; do
   fi
   steps=$(awk -v region="$region" -v steps=1 -f "$here/extract.awk" "$file")
   case "$region" in
-    step\ *) what="exercise ${region#step }" ;;
+    step\ *) ;;
     struct\ * | enum\ * | union\ * | define\ *) what="<code>$region</code>" ;;
     *) what="<code>$region()</code>" ;;
   esac
   where=""
-  case "$file" in
-    solutions/*)
-      if [ -n "$steps" ]; then
-        where=" · TODO $(echo "$steps" | sed 's/ /, /g') in lessons/${file#solutions/}"
-      fi
+  case "$region" in
+    step\ *) what="the solution of TODO ${region#step } in lessons/${file#solutions/}" ;;
+    *)
+      case "$file" in
+        solutions/*)
+          if [ -n "$steps" ]; then
+            where=" · TODO $(echo "$steps" | sed 's/ /, /g') in lessons/${file#solutions/}"
+          fi
+          ;;
+      esac
       ;;
   esac
   # Short regions get a larger font, long ones a smaller one (see kit.css).
