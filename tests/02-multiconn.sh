@@ -1,0 +1,546 @@
+#!/usr/bin/env bash
+# Lesson 02: the select() server and the many-connections client (CONTRACT.md section 3).
+# Run by tests/run, one test at a time; by hand: bash tests/02-multiconn.sh [-- TEST_NAME]
+#
+# The server is driven by the kit's tools: mcload (many connections, random binary data in
+# random splits, every byte checked), tcpdrive (one connection: resets, never reading...).
+# The client is tested against mcecho, the kit's own echo server, which can also drop,
+# corrupt or cut the echo on purpose, so a client test never depends on the student's server.
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+_mcload_runs=0
+
+# mcload SECONDS ARGS...: runs the load tool against the server under test; sets
+# MCLOAD_STATUS, MCLOAD_OUT and MCLOAD_ERR (files).
+mcload() {
+  local limit=$1
+  shift
+  _mcload_runs=$((_mcload_runs + 1))
+  MCLOAD_OUT=$WORK/mcload.$_mcload_runs.out
+  MCLOAD_ERR=$WORK/mcload.$_mcload_runs.err
+  run_client "$limit" "$TOOLS/mcload" "$@" "${SERVER_HOST:-127.0.0.1}" "$SERVER_PORT" \
+    >"$MCLOAD_OUT" 2>"$MCLOAD_ERR"
+  MCLOAD_STATUS=$CLIENT_STATUS
+  return "$MCLOAD_STATUS"
+}
+
+# mcload_background NAME ARGS...: starts mcload in its own process group (stopped in
+# tearDown); its output goes to $WORK/NAME.out. Sets BG_PID.
+mcload_background() {
+  local name=$1
+  shift
+  setsid "$TOOLS/mcload" "$@" "${SERVER_HOST:-127.0.0.1}" "$SERVER_PORT" \
+    >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+  BG_PID=$!
+  _track "$BG_PID"
+}
+
+# expect_mcload_ok WHAT: fails with a hint matching how the last mcload run went wrong.
+expect_mcload_ok() {
+  local what=$1 why
+  [ "$MCLOAD_STATUS" = 0 ] && return 0
+  if ! server_alive; then
+    fail_hint "$what: the server is not running any more (its stderr ends: $(tail -n 2 "$SERVER_ERR" 2>/dev/null | tr '\n' ' ' | cut -c1-200))"
+    return 1
+  fi
+  why=$(head -n 2 "$MCLOAD_ERR" | tr '\n' ' ' | cut -c1-300)
+  case $MCLOAD_STATUS in
+    1) fail_hint "$what: wrong bytes came back ($why): echo the bytes in the order they arrived; after a partial send() keep exactly the unsent bytes (buf_consume() what send() took) and send them next" ;;
+    3) fail_hint "$what: the server ended a connection too early ($why): when recv() returns 0 the client has only half-closed; keep the connection until its queued output is sent, then close it" ;;
+    4) fail_hint "$what: the clients stalled ($why): is the server blocked on one client (a blocking recv()/send()/accept()), or not watching a socket it should? Call recv(), send() and accept() only on sockets select() reported ready, and keep every connection in the read set" ;;
+    5) fail_hint "$what: could not connect ($why): does the server accept connections?" ;;
+    124 | 137) fail_hint "$what: the load did not finish in time: the server is stuck or very slow (is it blocking on one client?)" ;;
+    *) fail_hint "$what: mcload exited $MCLOAD_STATUS ($why)" ;;
+  esac
+  return 1
+}
+
+# server_gone: if the server under test is no longer running, fails the test saying so
+# and returns 0 (true); otherwise returns 1.
+server_gone() {
+  server_alive && return 1
+  fail_hint "the server is not running any more (its stderr ends: $(tail -n 2 "$SERVER_ERR" 2>/dev/null | tr '\n' ' ' | cut -c1-200))"
+  return 0
+}
+
+# count_lines REGEX FILE: how many lines of FILE match the extended REGEX.
+count_lines() { grep -Ec -- "$1" "$2" 2>/dev/null; }
+
+# wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
+wait_for_count() {
+  local limit=$(($4 * SLOW * 20)) i=0
+  while [ "$(count_lines "$1" "$2")" -lt "$3" ] && [ $i -lt "$limit" ]; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  [ "$(count_lines "$1" "$2")" -ge "$3" ]
+}
+
+# random_file NAME BYTES: writes BYTES random bytes to $WORK/NAME and prints its path.
+random_file() {
+  head -c "$2" /dev/urandom >"$WORK/$1"
+  echo "$WORK/$1"
+}
+
+# start_mcecho ARGS...: starts the kit's echo server (a test tool) for the client tests.
+start_mcecho() {
+  BIN=$TOOLS start_server mcecho "$@" 127.0.0.1 0
+}
+
+# run_multiconn_client ARGS...: runs the client under test; sets CLIENT_STATUS, and OUT and
+# ERR (files).
+run_multiconn_client() {
+  OUT=$WORK/client.out
+  ERR=$WORK/client.err
+  run_client "$CLIENT_WAIT" "$BIN/multiconn-client" "$@" >"$OUT" 2>"$ERR" </dev/null
+}
+
+# ---- arguments -------------------------------------------------------------------------------
+
+test_usage() {
+  describe "-h prints usage and exits 0; wrong arguments print usage on stderr and exit 2"
+  given
+  local prog out rc args
+  for prog in multiconn-server multiconn-client; do
+    out=$("$BIN/$prog" -h 2>/dev/null)
+    rc=$?
+    expect_eq "$prog -h exited $rc: it should print usage on stdout and exit 0" 0 "$rc"
+    expect_match "$prog -h printed no 'usage:' line on stdout" '^usage: ' "$out"
+  done
+  for args in "127.0.0.1 not-a-port" "127.0.0.1 1 2 3"; do
+    timeout 5 "$BIN/multiconn-server" $args >/dev/null 2>"$WORK/err" </dev/null
+    rc=$?
+    expect_eq "multiconn-server $args exited $rc: print usage on stderr and exit 2" 2 "$rc"
+    expect_ok "multiconn-server $args printed no usage on stderr" grep -q '^usage: ' "$WORK/err"
+  done
+  for args in "127.0.0.1" "127.0.0.1 65432" "127.0.0.1 65432 zero" "127.0.0.1 65432 0" \
+    "127.0.0.1 no-port 3" "-r lots 127.0.0.1 65432 3"; do
+    timeout 5 "$BIN/multiconn-client" $args >/dev/null 2>"$WORK/err" </dev/null
+    rc=$?
+    expect_eq "multiconn-client $args exited $rc: print usage on stderr and exit 2" 2 "$rc"
+    expect_ok "multiconn-client $args printed no usage on stderr" grep -q '^usage: ' "$WORK/err"
+  done
+}
+
+# ---- the server: echoing ---------------------------------------------------------------------
+
+test_one_client() {
+  describe "one client: up to 1 MiB of random binary data, sent in random pieces, comes back intact"
+  start_server multiconn-server || return
+  mcload 60 --conns 1 --min-bytes 200000 --max-bytes 1048576 --max-chunk 4096 --seed 11
+  expect_mcload_ok "one client"
+}
+
+test_ten_clients() {
+  describe "10 clients at once, each with its own random binary data in random pieces, all echoed intact"
+  start_server multiconn-server || return
+  mcload 60 --conns 10 --max-bytes 262144 --max-chunk 8192 --seed 12
+  expect_mcload_ok "10 concurrent clients"
+  expect_server_alive "after 10 clients"
+}
+
+test_200_clients() {
+  describe "200 clients at once, each with its own random binary data in random pieces, all echoed intact"
+  start_server multiconn-server || return
+  mcload 60 --conns 200 --max-bytes 32768 --max-chunk 2048 --seed 13
+  expect_mcload_ok "200 concurrent clients"
+  expect_server_alive "after 200 clients"
+}
+
+test_one_byte_pieces() {
+  describe "5 clients at once sending one byte per packet all get their bytes back"
+  start_server multiconn-server || return
+  mcload 60 --conns 5 --min-bytes 500 --max-bytes 2000 --max-chunk 1 --seed 14
+  expect_mcload_ok "5 clients sending one byte at a time"
+}
+
+test_finish_styles() {
+  describe "clients that half-close, close or reset once their echo is back are all served and closed"
+  start_server multiconn-server || return
+  mcload 60 --conns 30 --max-bytes 50000 --max-chunk 3000 --finish mixed --seed 15
+  expect_mcload_ok "30 clients finishing in three different ways"
+  expect_server_alive "after clients that closed or reset their connection"
+  mcload 30 --conns 5 --seed 16
+  expect_mcload_ok "the next 5 clients"
+}
+
+test_log_lines() {
+  describe "the server prints 'Listening on', then 'Accepted connection from ADDR' and 'Closing connection to ADDR' for each client"
+  start_server multiconn-server || return
+  expect_match "the first line must be exactly 'Listening on 127.0.0.1:PORT'" \
+    '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+  mcload 30 --conns 5 --max-bytes 1000 --seed 17
+  expect_mcload_ok "5 clients" || return
+  if ! wait_for_count '^Closing connection to 127\.0\.0\.1:[0-9]+$' "$SERVER_OUT" 5 10; then
+    fail_hint "after 5 clients the server printed $(count_lines '^Closing connection to ' "$SERVER_OUT") of 5 lines 'Closing connection to 127.0.0.1:PORT': log it each time you close a client's socket"
+  fi
+  expect_eq "the server printed $(count_lines '^Accepted connection from ' "$SERVER_OUT") lines 'Accepted connection from 127.0.0.1:PORT' for 5 clients" \
+    5 "$(count_lines '^Accepted connection from 127\.0\.0\.1:[0-9]+$' "$SERVER_OUT")"
+}
+
+test_ipv6() {
+  describe "the server works over IPv6 on ::1"
+  start_server multiconn-server ::1 0 || return
+  expect_match "the server should print 'Listening on [::1]:PORT' (IPv6 addresses in brackets)" \
+    '^Listening on \[::1\]:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+  mcload 30 --conns 5 --max-bytes 20000 --seed 18
+  expect_mcload_ok "5 clients over IPv6 (use struct sockaddr_storage for accept(), never a struct sockaddr_in)"
+}
+
+# ---- the server: clients that misbehave ------------------------------------------------------
+
+test_silent_client() {
+  describe "a client that sends half a message and goes quiet gets that half echoed, and delays nobody"
+  start_server multiconn-server || return
+  mcload_background silent --conns 1 --silent-after 11 --seed 19
+  if ! wait_for_line "$WORK/silent.out" '^mcload: holding' 10 "$BG_PID"; then
+    server_gone && return
+    fail_hint "a client sent 11 bytes and waits for them: the server must send back what it has received at once, without waiting for more ($(head -c 200 "$WORK/silent.err"))"
+    return
+  fi
+  mcload 30 --conns 10 --max-bytes 20000 --seed 20
+  expect_mcload_ok "10 clients while another one stays silent"
+  expect_ok "the silent client's connection was closed by the server: an idle client is not an error; keep it until it closes" \
+    kill -0 "$BG_PID"
+}
+
+test_client_that_never_reads() {
+  describe "a client that sends without end and never reads delays nobody, and the server's memory stays bounded"
+  start_server multiconn-server || return
+  local base peak limit_kb=$((32 * 1024)) i flood
+  base=$(proc_status_kb "$SERVER_PID" VmHWM)
+  # 256 MiB: far more than the kernel's socket buffers can hold, so the flood can only
+  # finish if the server buffers it all.
+  setsid bash -c "head -c 268435456 /dev/zero | exec '$TOOLS/tcpdrive' --no-read 127.0.0.1 $SERVER_PORT" \
+    >/dev/null 2>&1 </dev/null &
+  flood=$!
+  _track "$flood"
+  if ! wait_for_line "$SERVER_OUT" '^Accepted connection from ' 10; then
+    server_gone && return
+    fail_hint "the server did not log 'Accepted connection from ADDR' for the flooding client"
+    return
+  fi
+  mcload 30 --conns 10 --max-bytes 50000 --seed 21
+  expect_mcload_ok "10 clients while another one floods the server without reading"
+  # Look at the server's peak memory for a second more, while the flood keeps pushing.
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    peak=$(proc_status_kb "$SERVER_PID" VmHWM)
+    [ -n "$peak" ] && [ $((peak - base)) -gt $limit_kb ] && break
+    sleep 0.1
+  done
+  expect_server_alive "while a client flooded it without reading" || return
+  if [ $((peak - base)) -gt $limit_kb ]; then
+    fail_hint "the server's resident memory grew by $(((peak - base) / 1024)) MiB while one client sent without reading: backpressure: stop watching a client for reading while its unsent output is over a limit (MAX_PENDING_OUTPUT), and resume once it drains"
+    return
+  fi
+  expect_ok "the flooding client sent all 256 MiB although it never read its echo: the server must stop reading from a client whose unsent output is over the limit (backpressure)" \
+    kill -0 "$flood"
+}
+
+test_reset_midstream() {
+  describe "clients that reset their connection in the middle of a transfer do not stop the server"
+  start_server multiconn-server || return
+  local junk
+  junk=$(random_file junk.bin 1048576)
+  # Closes while the echo is still coming: unread data makes close() send a reset.
+  run_client 20 "$TOOLS/tcpdrive" --stop-after 1000 --send "$junk" 127.0.0.1 "$SERVER_PORT" \
+    >/dev/null 2>&1
+  run_client 20 "$TOOLS/tcpdrive" --reset --no-read --send "$junk" 127.0.0.1 "$SERVER_PORT" \
+    >/dev/null 2>&1
+  mcload 30 --conns 20 --max-bytes 100000 --finish reset --no-barrier --seed 22
+  expect_server_alive "after clients reset their connections (recv() or send() then fail with ECONNRESET or EPIPE: close that connection only)" || return
+  mcload 30 --conns 10 --max-bytes 20000 --seed 23
+  expect_mcload_ok "10 clients after the resets"
+}
+
+test_connect_and_close() {
+  describe "clients that connect and close (or reset) at once are closed cleanly, and the server goes on"
+  start_server multiconn-server || return
+  local i
+  for i in $(seq 1 20); do
+    run_client 10 "$TOOLS/tcpdrive" --no-read 127.0.0.1 "$SERVER_PORT" </dev/null >/dev/null 2>&1
+    run_client 10 "$TOOLS/tcpdrive" --reset 127.0.0.1 "$SERVER_PORT" </dev/null >/dev/null 2>&1
+  done
+  expect_server_alive "after 40 clients that closed at once" || return
+  if ! wait_for_count '^Closing connection to ' "$SERVER_OUT" 40 10; then
+    fail_hint "40 clients connected and left at once, but the server closed only $(count_lines '^Closing connection to ' "$SERVER_OUT") connections: recv() returning 0 (end of file) or failing with ECONNRESET means close that connection"
+  fi
+  mcload 30 --conns 10 --max-bytes 20000 --seed 24
+  expect_mcload_ok "10 clients after the quick ones"
+}
+
+test_no_descriptor_leak() {
+  describe "2,000 connections opened and closed one after another leave no descriptor open in the server"
+  start_server multiconn-server || return
+  local before after i
+  before=$(proc_fd_count "$SERVER_PID")
+  mcload 90 --conns 2000 --at-once 1 --max-bytes 2000 --max-chunk 500 --finish mixed --seed 25
+  expect_mcload_ok "2,000 clients one after another" || return
+  for i in $(seq 1 $((50 * SLOW))); do
+    after=$(proc_fd_count "$SERVER_PID")
+    [ "$after" = "$before" ] && break
+    sleep 0.1
+  done
+  expect_eq "the server had $before descriptors open before 2,000 clients and $after after: close() each client's socket when it leaves (on end of file, on errors, on resets)" \
+    "$before" "$after"
+  mcload 30 --conns 10 --max-bytes 20000 --seed 26
+  expect_mcload_ok "10 clients after the 2,000"
+}
+
+test_idle_costs_no_cpu() {
+  describe "idle connections cost no CPU: the server sleeps in select() until something happens"
+  start_server multiconn-server || return
+  mcload_background idle --conns 10 --silent-after 100 --seed 27
+  if ! wait_for_line "$WORK/idle.out" '^mcload: holding' 10 "$BG_PID"; then
+    server_gone && return
+    fail_hint "10 clients sent 100 bytes each and did not get them back ($(head -c 200 "$WORK/idle.err"))"
+    return
+  fi
+  local t0 t1 used hz
+  hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+  t0=$(proc_cpu_ticks "$SERVER_PID")
+  sleep 1.5 # a window to measure over, not a wait for readiness
+  t1=$(proc_cpu_ticks "$SERVER_PID")
+  expect_server_alive "while its clients were idle" || return
+  used=$(((t1 - t0) * 100 / hz)) # hundredths of a second of CPU time in 1.5 s
+  # A server that sleeps in select() uses none; one that spins gets at least a share of a
+  # core even on a busy machine.
+  if [ "$used" -gt 15 ]; then
+    fail_hint "the server used $((used * 100 / 150))% of a CPU while all 10 connections were idle: call select() with no timeout (NULL), and put a socket in the write set only while it has output pending (a socket with room to write is always writable, so select() returns at once)"
+  fi
+}
+
+test_fd_setsize_guard() {
+  describe "a connection whose descriptor is >= FD_SETSIZE (1024) is closed at once, and the server goes on"
+  local want=1100 hard
+  hard=$(ulimit -Hn)
+  # Descriptors above 1023 need a higher limit than the usual 1024, for the server and mcload.
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 2048 ]; then
+    if [ "$hard" = unlimited ] || [ "$hard" -ge 2048 ]; then
+      ulimit -n 2048
+    elif [ "$hard" -gt $((want + 50)) ]; then
+      ulimit -n "$hard"
+    fi
+  fi
+  start_server multiconn-server || return
+  mcload 30 --conns 3 --max-bytes 1000 --seed 28
+  expect_mcload_ok "3 clients" || return
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((want + 50)) ]; then
+    startSkipping
+    _skipped=1
+    _hints+=("skipped: this system allows only $(ulimit -n) open descriptors (ulimit -Hn $hard); the test needs $((want + 50))")
+    return
+  fi
+  mcload_background many --conns $want --silent-after 0 --timeout 30 --seed 29
+  if ! wait_for_line "$WORK/many.out" '^mcload: holding' 30 "$BG_PID"; then
+    fail_hint "$want clients could not all connect ($(head -c 200 "$WORK/many.err"))"
+    return
+  fi
+  # Every connection is either accepted (and logged) or closed by the guard.
+  local i accepted closed
+  for i in $(seq 1 $((200 * SLOW))); do
+    accepted=$(count_lines '^Accepted connection from ' "$SERVER_OUT")
+    closed=$(count_lines 'closed by the server$' "$WORK/many.out")
+    [ $((accepted + closed)) -ge $want ] && [ "$closed" -gt 0 ] && break
+    server_alive || break
+    sleep 0.05
+  done
+  expect_server_alive "once its descriptors went past FD_SETSIZE: FD_SET() on a descriptor >= FD_SETSIZE writes outside the fd_set; close such a connection right after accept()" || return
+  if [ "$closed" = 0 ]; then
+    fail_hint "$want clients connected at once and the server closed none of them: a descriptor >= FD_SETSIZE cannot go in an fd_set; after accept(), log it and close it at once"
+    return
+  fi
+  if [ "$closed" -gt 300 ]; then
+    fail_hint "$want clients connected and the server closed $closed of them at once: only descriptors >= FD_SETSIZE must be refused"
+    return
+  fi
+  stop_group "$BG_PID" 5
+  mcload 30 --conns 10 --max-bytes 20000 --seed 30
+  expect_mcload_ok "10 clients after the crowd left"
+}
+
+test_sigterm_and_sigint() {
+  describe "on SIGTERM or SIGINT the server closes every connection, prints 'Shutting down' and exits 0"
+  local sig pid
+  for sig in TERM INT; do
+    start_server multiconn-server || return
+    mcload_background held.$sig --conns 3 --silent-after 10 --seed 31
+    if ! wait_for_line "$WORK/held.$sig.out" '^mcload: holding' 10 "$BG_PID"; then
+      server_gone && return
+      fail_hint "3 clients sent 10 bytes each and did not get them back ($(head -c 200 "$WORK/held.$sig.err"))"
+      return
+    fi
+    pid=$SERVER_PID
+    kill -"$sig" "$pid"
+    wait_for_count 'closed by the server$' "$WORK/held.$sig.out" 3 10
+    stop_server # SIGTERM again if SIG$sig was not enough; sets SERVER_STATUS
+    expect_eq "after SIG$sig the server's exit status was $SERVER_STATUS: leave the loop when select() fails with EINTR and signals_stop_requested() is true, close everything, exit 0" \
+      0 "$SERVER_STATUS"
+    expect_match "the server did not print 'Shutting down' as its last line after SIG$sig" \
+      '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+    expect_eq "after SIG$sig only $(count_lines 'closed by the server$' "$WORK/held.$sig.out") of 3 open connections were closed: on shutdown, close every client's socket (and free its state)" \
+      3 "$(count_lines 'closed by the server$' "$WORK/held.$sig.out")"
+  done
+}
+
+test_server_valgrind() {
+  describe "valgrind: the server makes no memory errors, leaks nothing, closes every socket on SIGTERM"
+  skip_without_valgrind && return
+  VALGRIND_LOG=$WORK/server.valgrind
+  start_server multiconn-server || return
+  local junk
+  junk=$(random_file junk.bin 300000)
+  mcload 90 --conns 12 --max-bytes 30000 --max-chunk 3000 --finish mixed --seed 32
+  expect_mcload_ok "12 clients under valgrind"
+  run_client 30 "$TOOLS/tcpdrive" --reset --no-read --send "$junk" 127.0.0.1 "$SERVER_PORT" \
+    >/dev/null 2>&1
+  # Two connections still open at shutdown: they must be closed and freed too.
+  mcload_background held --conns 2 --silent-after 10 --seed 33
+  wait_for_line "$WORK/held.out" '^mcload: holding' 30 "$BG_PID" ||
+    fail_hint "under valgrind, 2 clients did not get their 10 bytes back"
+  stop_server
+  expect_eq "under valgrind the server exited $SERVER_STATUS after SIGTERM, not 0 (99 means valgrind found errors)" 0 "$SERVER_STATUS"
+  local problems
+  problems=$(valgrind_problems "$VALGRIND_LOG")
+  [ -z "$problems" ] || fail_hint "$problems"
+}
+
+# ---- the client ------------------------------------------------------------------------------
+
+# expect_client_report N INTACT: the client's report lists N connections, INTACT of them
+# intact, the others FAILED, and a summary line.
+expect_client_report() {
+  local n=$1 intact=$2 i ok bad
+  for i in $(seq 1 "$n"); do
+    if [ "$(count_lines "^Connection $i: " "$OUT")" != 1 ]; then
+      fail_hint "the client printed no line (or several) 'Connection $i: ...': print exactly one line per connection when it finishes ($(head -c 200 "$ERR"))"
+      return 1
+    fi
+  done
+  ok=$(count_lines '^Connection [0-9]+: .*intact' "$OUT")
+  bad=$(count_lines '^Connection [0-9]+: FAILED' "$OUT")
+  expect_eq "$ok of $n connections were reported intact, $intact expected ($(grep -m1 FAILED "$OUT" | cut -c1-150))" "$intact" "$ok" || return 1
+  expect_eq "$bad of $n connections were reported FAILED, $((n - intact)) expected" "$((n - intact))" "$bad" || return 1
+  expect_match "no summary line 'Summary: $intact of $n connections ...'" "^Summary: $intact of $n " "$(tail -n 1 "$OUT")"
+}
+
+test_client_default_messages() {
+  describe "multiconn-client with 3 connections sends the two default messages on each and reports each intact"
+  start_mcecho || return
+  run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
+  expect_eq "multiconn-client exited $CLIENT_STATUS against a correct echo server ($(head -c 200 "$ERR")): exit 0 when every connection got its bytes back" \
+    0 "$CLIENT_STATUS"
+  expect_client_report 3 3 || return
+  expect_eq "each connection should send 'Message 1 from client.' and 'Message 2 from client.': 44 bytes" \
+    3 "$(count_lines '^Connection [0-9]+: sent 44 bytes' "$OUT")"
+}
+
+test_client_messages_and_random() {
+  describe "multiconn-client sends given messages, and 1 MiB of random bytes per connection with -r"
+  start_mcecho || return
+  run_multiconn_client 127.0.0.1 "$SERVER_PORT" 2 "alpha " "-beta-" "gamma"
+  expect_eq "multiconn-client with messages exited $CLIENT_STATUS ($(head -c 200 "$ERR"))" 0 "$CLIENT_STATUS"
+  expect_eq "with messages 'alpha ', '-beta-', 'gamma' each connection sends 17 bytes" \
+    2 "$(count_lines '^Connection [0-9]+: sent 17 bytes' "$OUT")"
+  run_multiconn_client -r 1048576 127.0.0.1 "$SERVER_PORT" 4
+  expect_eq "multiconn-client -r 1048576 exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150)): send() may take only part of 1 MiB; keep sending from where it stopped, while reading the echo" \
+    0 "$CLIENT_STATUS"
+  expect_client_report 4 4
+}
+
+test_client_against_its_server() {
+  describe "multiconn-client and multiconn-server together: 10 connections, 200 KB each, all intact"
+  start_server multiconn-server || return
+  run_multiconn_client -r 200000 127.0.0.1 "$SERVER_PORT" 10
+  expect_eq "multiconn-client against multiconn-server exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
+    0 "$CLIENT_STATUS"
+  expect_client_report 10 10
+}
+
+test_client_many_connections() {
+  describe "multiconn-client with 150 connections at once gets every one back intact"
+  start_mcecho || return
+  run_multiconn_client -r 5000 127.0.0.1 "$SERVER_PORT" 150
+  expect_eq "multiconn-client with 150 connections exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
+    0 "$CLIENT_STATUS"
+  expect_client_report 150 150
+}
+
+test_client_opens_all_at_once() {
+  describe "multiconn-client opens all its connections at once (the server answers only when 5 are connected)"
+  start_mcecho --wait-for 5 || return
+  run_multiconn_client 127.0.0.1 "$SERVER_PORT" 5
+  if [ "$CLIENT_STATUS" = 124 ]; then
+    fail_hint "the client hung: it must start every connect() before waiting for any echo (non-blocking connect, then select())"
+    return
+  fi
+  expect_eq "multiconn-client exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150)): start all connections, then serve them all from one select() loop" \
+    0 "$CLIENT_STATUS"
+  expect_client_report 5 5
+}
+
+test_client_byte_by_byte_echo() {
+  describe "multiconn-client puts together an echo that arrives one byte at a time"
+  start_mcecho --trickle || return
+  run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
+  expect_eq "multiconn-client exited $CLIENT_STATUS when the echo came one byte per packet ($(grep -m1 FAILED "$OUT" | cut -c1-150)): keep reading until the connection has got back as many bytes as it sent" \
+    0 "$CLIENT_STATUS"
+  expect_client_report 3 3
+}
+
+test_client_detects_wrong_bytes() {
+  describe "multiconn-client exits 1 when a server corrupts or drops a byte, and names the bad connections"
+  local fault
+  for fault in corrupt drop; do
+    start_mcecho --fault $fault || return
+    run_multiconn_client -r 3000 127.0.0.1 "$SERVER_PORT" 4
+    expect_eq "against a server that $([ $fault = corrupt ] && echo corrupts || echo drops) byte 5 on half the connections, multiconn-client exited $CLIENT_STATUS: compare every byte with what was sent, and exit 1 if any connection failed" \
+      1 "$CLIENT_STATUS"
+    expect_client_report 4 2 || return
+    stop_server
+  done
+}
+
+test_client_detects_early_close() {
+  describe "multiconn-client exits 1 when a server closes a connection before echoing everything"
+  start_mcecho --fault truncate || return
+  run_multiconn_client 127.0.0.1 "$SERVER_PORT" 4
+  expect_eq "against a server that closes half the connections after 5 bytes, multiconn-client exited $CLIENT_STATUS: recv() returning 0 before every byte is back is a failure; exit 1" \
+    1 "$CLIENT_STATUS"
+  expect_client_report 4 2
+}
+
+test_client_connection_refused() {
+  describe "multiconn-client to a port where nothing listens reports each connection refused and exits 1"
+  start_mcecho || return
+  local port=$SERVER_PORT
+  stop_server
+  run_multiconn_client 127.0.0.1 "$port" 3
+  expect_eq "multiconn-client exited $CLIENT_STATUS when every connection was refused" 1 "$CLIENT_STATUS"
+  expect_eq "expected 3 lines 'Connection N: FAILED: ... Connection refused', got: $(head -n 1 "$OUT" | cut -c1-150): after select() reports the socket writable, getsockopt(SO_ERROR) tells whether connect() worked" \
+    3 "$(count_lines '^Connection [0-9]+: FAILED.*Connection refused' "$OUT")"
+}
+
+test_client_valgrind() {
+  describe "valgrind: the client makes no memory errors, leaks nothing, closes its sockets (success and failure)"
+  skip_without_valgrind && return
+  local problems
+  start_mcecho || return
+  run_client 90 valgrind "${VALGRIND_OPTS[@]}" --log-file="$WORK/ok.valgrind" \
+    "$BIN/multiconn-client" -r 100000 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/ok.out" 2>&1
+  expect_eq "under valgrind multiconn-client exited $CLIENT_STATUS against a correct server (99 means valgrind found errors)" \
+    0 "$CLIENT_STATUS"
+  problems=$(valgrind_problems "$WORK/ok.valgrind")
+  [ -z "$problems" ] || fail_hint "$problems"
+  start_mcecho --fault corrupt || return
+  run_client 90 valgrind "${VALGRIND_OPTS[@]}" --log-file="$WORK/bad.valgrind" \
+    "$BIN/multiconn-client" 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/bad.out" 2>&1
+  expect_eq "under valgrind multiconn-client exited $CLIENT_STATUS against a corrupting server, 1 expected (99 means valgrind found errors)" \
+    1 "$CLIENT_STATUS"
+  problems=$(valgrind_problems "$WORK/bad.valgrind")
+  [ -z "$problems" ] || fail_hint "when connections fail: $problems"
+}
+
+. "$SHUNIT2"
