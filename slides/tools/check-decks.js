@@ -325,7 +325,7 @@ const SURVEY = `(async () => {
         s.querySelectorAll('pre > code').forEach((c) => {
             const box = c.closest('div.sourceCode') || c.parentElement;
             const cls = (c.className + ' ' + c.parentElement.className).split(/\\s+/);
-            const lang = cls.find((k) => k && !['sourceCode', 'from-source', 'short', 'small'].includes(k)) || '';
+            const lang = cls.find((k) => k && !['sourceCode', 'from-source', 'short', 'small', 'split'].includes(k)) || '';
             out.blocks.push({ slide: i, src: box.getAttribute('data-file') || c.parentElement.getAttribute('data-file'),
                 region: box.getAttribute('data-region') || c.parentElement.getAttribute('data-region'),
                 lang, text: c.textContent });

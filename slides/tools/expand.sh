@@ -69,11 +69,14 @@ while IFS= read -r line || [ -n "$line" ]; do
       esac
       ;;
   esac
-  # Short regions get a larger font, long ones a smaller one (see kit.css).
+  # Short regions get a larger font, long ones a smaller one, and very long ones with no
+  # line over 80 columns are set in two columns (see kit.css).
   lines=$(printf '%s\n' "$code" | wc -l)
+  widest=$(printf '%s\n' "$code" | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')
   size=""
   [ "$lines" -le 16 ] && size=" .short"
   [ "$lines" -ge 27 ] && size=" .small"
+  [ "$lines" -ge 36 ] && [ "$widest" -le 80 ] && size=" .split"
   printf '%s\n' "\`\`\`\`{.c .from-source$size data-file=\"$file\" data-region=\"$region\"}"
   printf '%s\n' "$code"
   printf '%s\n' "\`\`\`\`"
