@@ -1,0 +1,7 @@
+/* Hostile submission: a client that aborts at once. */
+#include <stdlib.h>
+
+int main(void)
+{
+    abort();
+}
