@@ -73,7 +73,7 @@ static int build_request(struct buf *out, const char *action, const char *value,
         buf_free(&content);
     }
     if (rc < 0)
-        snprintf(err, errlen, "request: out of memory");
+        snprintf(err, errlen, "request: could not encode it (out of memory)");
     return rc;
     /* @stub
     (void)out;
