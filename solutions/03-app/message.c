@@ -150,8 +150,8 @@ static void read_header(struct message *m)
     }
     /* No JSON_STRICT: the protocol allows (and ignores) keys beyond these four. */
     if (json_unpack_ex(m->header, &jerr, 0, "{s:s, s:s, s:s, s:I}", "byteorder", &m->byteorder,
-                       "content-type", &m->content_type, "content-encoding",
-                       &m->content_encoding, "content-length", &length) < 0) {
+                       "content-type", &m->content_type, "content-encoding", &m->content_encoding,
+                       "content-length", &length) < 0) {
         fail(m, "JSON header: %s", jerr.text);
         return;
     }

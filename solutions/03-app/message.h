@@ -53,16 +53,16 @@ enum message_state {
 
 struct message {
     enum message_state state;
-    size_t max_content;     /* the largest content-length accepted */
-    struct buf part;        /* the bytes of the part being read (the whole content at the end) */
-    size_t header_len;      /* from the protoheader */
-    json_t *header;         /* the JSON header, once read */
-    const char *byteorder;  /* the header's values (the strings belong to header) */
+    size_t max_content;    /* the largest content-length accepted */
+    struct buf part;       /* the bytes of the part being read (the whole content at the end) */
+    size_t header_len;     /* from the protoheader */
+    json_t *header;        /* the JSON header, once read */
+    const char *byteorder; /* the header's values (the strings belong to header) */
     const char *content_type;
     const char *content_encoding;
     size_t content_length;
-    json_t *json;           /* the content parsed, when content-type is text/json */
-    struct buf out;         /* an encoded reply waiting to be sent */
+    json_t *json;   /* the content parsed, when content-type is text/json */
+    struct buf out; /* an encoded reply waiting to be sent */
     char error[MESSAGE_ERRLEN];
 };
 

@@ -84,8 +84,7 @@ static int parse_header(const unsigned char *bytes, size_t len, struct parsed *p
 
     p->header = json_loadb((const char *)bytes, len, 0, &jerr);
     if (p->header == NULL) {
-        snprintf(err, ERRLEN, "the JSON header (%zu bytes) is not valid JSON: %s", len,
-                 jerr.text);
+        snprintf(err, ERRLEN, "the JSON header (%zu bytes) is not valid JSON: %s", len, jerr.text);
         return -1;
     }
     if (!json_is_object(p->header)) {
@@ -402,8 +401,8 @@ static int cmd_check(int argc, char **argv)
         fprintf(stderr, "appwire: %s\n", err);
         rc = 1;
     } else {
-        printf("content-type: %s\ncontent-encoding: %s\ncontent-length: %lld\n", p.type,
-               p.encoding, p.length);
+        printf("content-type: %s\ncontent-encoding: %s\ncontent-length: %lld\n", p.type, p.encoding,
+               p.length);
         if (p.json != NULL) {
             result = json_object_get(p.json, "result");
             if (!json_is_string(result)) {
@@ -533,8 +532,8 @@ static int cmd_crowd(int argc, char **argv)
             fprintf(stderr, "appwire crowd: connection %d: %s\n", i + 1,
                     resp_len == 0 ? "closed without a response" : why);
         } else if (strcmp(line, expect) != 0) {
-            fprintf(stderr, "appwire crowd: connection %d: got '%s', expected '%s'\n", i + 1,
-                    line, expect);
+            fprintf(stderr, "appwire crowd: connection %d: got '%s', expected '%s'\n", i + 1, line,
+                    expect);
         } else {
             right++;
         }
