@@ -258,15 +258,23 @@ function sourceLines(file) {
 
 const indentOf = (l) => l.match(/^ */)[0].length;
 
-// True if block (lines) is a contiguous run of source, shifted left by a common indent.
-function foundIn(block, source) {
+// Whether block (lines) is a contiguous run of source, shifted left by a common indent.
+// Returns null if it is, or the block's first line that no window of the source matches
+// that far (for the failure message).
+function notFoundIn(block, source) {
+    let best = { k: -1, line: block[0] };
     for (let i = 0; i + block.length <= source.length; i++) {
         const win = source.slice(i, i + block.length);
         const ind = Math.min(...win.filter((l) => l.trim() !== '').map(indentOf));
-        if (win.every((l, k) => (l.trim() === '' ? '' : l.slice(ind)) === block[k]))
-            return true;
+        let k = 0;
+        while (k < block.length && (win[k].trim() === '' ? '' : win[k].slice(ind)) === block[k])
+            k++;
+        if (k === block.length)
+            return null;
+        if (k > best.k)
+            best = { k, line: `line ${k + 1} of the block: ${JSON.stringify(block[k])}` };
     }
-    return false;
+    return best.line;
 }
 
 function checkCode(blocks) {
@@ -286,8 +294,9 @@ function checkCode(blocks) {
             continue;
         }
         const lines = b.text.replace(/\n$/, '').split('\n');
-        if (!foundIn(lines, sourceLines(b.src)))
-            bad.push(`${where}: the code of ${b.src} (${b.region}) differs from the file`);
+        const miss = notFoundIn(lines, sourceLines(b.src));
+        if (miss !== null)
+            bad.push(`${where}: the code of ${b.src} (${b.region}) differs from the file at ${miss}`);
     }
     return { bad, fromSource };
 }
