@@ -22,7 +22,7 @@ SLIDES_PANDOC := pandoc --from markdown --to revealjs --standalone --self-contai
 	-V revealjs-url=$(SLIDES_REVEAL) -V theme=white -V width=1280 -V height=720 \
 	-V margin=0.04 -V center=false -V transition=none -V slideNumber=true -V hash=true
 
-.PHONY: slides slides-deps
+.PHONY: slides slides-deps slides-pdf
 # Keep the expanded Markdown (it shows what pandoc was given) and the SVGs.
 .SECONDARY: $(patsubst %,$(SLIDES_OUT)/src/%.md,$(SLIDES_DECKS)) $(SLIDES_SVG)
 
@@ -62,3 +62,7 @@ $(SLIDES_OUT)/index.html: $(SLIDES_HTML) slides/tools/index.sh slides/kit.css
 	@pandoc --from markdown --to html5 --standalone --self-contained --css slides/kit.css \
 	  --metadata pagetitle="Slides" -o $@.tmp $(SLIDES_OUT)/src/index.md && mv $@.tmp $@
 	@echo "slides: $@"
+
+## make slides-pdf [NOTES=1]: every deck also as build/slides/NN-name.pdf (one slide a page)
+slides-pdf: slides
+	@node slides/tools/check-decks.js --pdf $(SLIDES_OUT) $(if $(NOTES),"&showNotes=true")

@@ -29,7 +29,7 @@ const LOAD_TIMEOUT_MS = 20000;
 // Languages a deck may show without a source file: commands and their output, data.
 const FREE_LANGUAGES = new Set(['sh', 'bash', 'console', 'text', 'json']);
 
-const buildDir = process.argv[2] || 'build/slides';
+const buildDir = (process.argv[2] === '--pdf' ? process.argv[3] : process.argv[2]) || 'build/slides';
 const shotDir = path.join(buildDir, 'screenshots');
 let failures = 0;
 
@@ -412,26 +412,35 @@ async function checkDeck(browser, file) {
     }
 }
 
-// The PDF export slides/README.md describes: ?print-pdf, then print with backgrounds.
-async function checkPrint(browser, url, name) {
+// Prints a deck the way slides/README.md describes (?print-pdf, backgrounds on) to pdfFile.
+// Returns { pages, slides }, or null if reveal.js's print layout did not come up.
+async function printDeck(browser, url, pdfFile, query = '') {
     const tab = await browser.open();
     try {
-        const ok = await load(tab, url + '?print-pdf') &&
+        const ok = await load(tab, `${url}?print-pdf${query}`) &&
             await waitFor(tab, 'typeof Reveal !== "undefined" && Reveal.isReady() && document.querySelectorAll(".pdf-page").length > 0', LOAD_TIMEOUT_MS);
-        let pages = 0;
-        if (ok) {
-            const pdf = await tab.send('Page.printToPDF', { printBackground: true, preferCSSPageSize: true });
-            const bytes = Buffer.from(pdf.data, 'base64');
-            fs.writeFileSync(path.join(buildDir, `${name}.pdf`), bytes);
-            pages = (bytes.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
-        }
-        const total = ok ? await evaluate(tab, 'Reveal.getTotalSlides()') : 0;
-        check(ok && pages >= total, `${name}: prints to PDF with ?print-pdf (${pages} pages)`,
-            'reveal.js print layout did not come up: check the reveal.js version and slides/README.md',
-            [`pages: ${pages}, slides: ${total}`]);
+        if (!ok)
+            return null;
+        // Images on the print pages decode asynchronously: wait for them (bounded).
+        await evaluate(tab, `Promise.race([Promise.all([...document.images].map((im) => im.decode().catch(() => {}))),
+            new Promise((r) => setTimeout(r, 5000))]).then(() => true)`);
+        const pdf = await tab.send('Page.printToPDF', { printBackground: true, preferCSSPageSize: true });
+        const bytes = Buffer.from(pdf.data, 'base64');
+        fs.writeFileSync(pdfFile, bytes);
+        return {
+            pages: (bytes.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length,
+            slides: await evaluate(tab, 'Reveal.getTotalSlides()'),
+        };
     } finally {
         await tab.close().catch(() => {});
     }
+}
+
+async function checkPrint(browser, url, name) {
+    const r = await printDeck(browser, url, path.join(buildDir, `${name}.pdf`));
+    check(r !== null && r.pages >= r.slides, `${name}: prints to PDF with ?print-pdf (${r ? r.pages : 0} pages)`,
+        'reveal.js print layout did not come up: check the reveal.js version and slides/README.md',
+        [r ? `pages: ${r.pages}, slides: ${r.slides}` : 'no .pdf-page after loading with ?print-pdf']);
 }
 
 async function checkIndex(browser, decks) {
@@ -457,6 +466,11 @@ async function checkIndex(browser, decks) {
     }
 }
 
+// node check-decks.js --pdf BUILD_DIR [QUERY]: only print every deck to BUILD_DIR/NN-name.pdf
+// (make slides-pdf); QUERY such as "&showNotes=true" is added to the address.
+const pdfMode = process.argv[2] === '--pdf';
+if (pdfMode)
+    process.argv.splice(2, 1);
 const decks = fs.existsSync(buildDir)
     ? fs.readdirSync(buildDir).filter((f) => /^\d\d-.*\.html$/.test(f)).sort().map((f) => path.join(buildDir, f))
     : [];
@@ -479,6 +493,15 @@ const firstDeck = decks[0] || '';
     }, 150000);
     try {
         await browser.send('Browser.getVersion');
+        if (pdfMode) {
+            for (const d of decks) {
+                const out = d.replace(/\.html$/, '.pdf');
+                const r = await printDeck(browser, 'file://' + path.resolve(d), out, process.argv[3] || '');
+                check(r !== null, `${out}: ${r ? r.pages : 0} pages`, 'reveal.js print layout did not come up');
+            }
+            process.exitCode = failures === 0 ? 0 : 1;
+            return;
+        }
         for (const d of decks)
             await checkDeck(browser, d);
         await checkIndex(browser, decks);
