@@ -57,9 +57,9 @@ $(SLIDES_OUT)/%.html: $(SLIDES_OUT)/src/%.md $(SLIDES_SVG) slides/kit.css $(SLID
 	@$(SLIDES_PANDOC) -o $@.tmp $< || { rm -f $@.tmp; echo "slides: pandoc failed on slides/$*.md" >&2; exit 1; }
 	@mv $@.tmp $@
 
-$(SLIDES_OUT)/index.html: $(SLIDES_HTML) slides/tools/index.sh slides/kit.css
+$(SLIDES_OUT)/index.html: $(SLIDES_HTML) slides/tools/index.sh slides/index.css
 	@slides/tools/index.sh $(SLIDES_DECKS) >$(SLIDES_OUT)/src/index.md
-	@pandoc --from markdown --to html5 --standalone --self-contained --css slides/kit.css \
+	@pandoc --from markdown --to html5 --standalone --self-contained --css slides/index.css \
 	  --metadata pagetitle="Slides" -o $@.tmp $(SLIDES_OUT)/src/index.md && mv $@.tmp $@
 	@echo "slides: $@"
 

@@ -456,6 +456,9 @@ async function checkIndex(browser, decks) {
         const links = await evaluate(tab, '[...document.querySelectorAll("a[href]")].map((a) => a.getAttribute("href"))');
         const missing = decks.map((d) => path.basename(d)).filter((d) => !links.includes(d));
         const dead = links.filter((h) => !/^[a-z]+:/.test(h) && !h.startsWith('#') && !fs.existsSync(path.join(buildDir, h)));
+        const shot = await tab.send('Page.captureScreenshot', { format: 'png' });
+        fs.mkdirSync(shotDir, { recursive: true });
+        fs.writeFileSync(path.join(shotDir, 'index.png'), Buffer.from(shot.data, 'base64'));
         const p = problems(tab.events, url);
         check(missing.length === 0 && dead.length === 0 && p.errors.length === 0 && p.outside.length === 0,
             `index.html links every deck (${links.length} links)`,
