@@ -33,6 +33,11 @@ load_start() {
   local ctl=$WORK/load.ctl.$_server_count
   rm -f "$ctl"
   mkfifo "$ctl"
+  # Emptied here, before the tool starts: the background job's own redirection truncates
+  # them only later, and a second round's load_wait could meanwhile see the first round's
+  # "connected" line (then read an empty count).
+  : >"$LOAD_OUT"
+  : >"$LOAD_ERR"
   # The tool's descriptor limit: it raises it itself as far as the hard limit allows.
   setsid "$TOOLS/loadgen" --step --timeout-ms $((120000 * SLOW)) "$@" 127.0.0.1 "$SERVER_PORT" \
     <"$ctl" >"$LOAD_OUT" 2>"$LOAD_ERR" &
