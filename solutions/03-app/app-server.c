@@ -59,12 +59,12 @@ static size_t option_max_content = MESSAGE_DEFAULT_MAX_CONTENT;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: app-server [-h] [-m BYTES] [HOST [PORT]]\n"
-                 "Answers the requests of app-client (and of any program speaking its\n"
-                 "protocol), many clients at once.\n"
-                 "  -m BYTES  the largest content-length accepted (default 1048576)\n"
-                 "HOST defaults to " DEFAULT_HOST ", PORT to " DEFAULT_PORT
-                 " (0: any free port).\n");
+    fprintf(out,
+            "usage: app-server [-h] [-m BYTES] [HOST [PORT]]\n"
+            "Answers the requests of app-client (and of any program speaking its\n"
+            "protocol), many clients at once.\n"
+            "  -m BYTES  the largest content-length accepted (default 1048576)\n"
+            "HOST defaults to " DEFAULT_HOST ", PORT to " DEFAULT_PORT " (0: any free port).\n");
 }
 
 /* cli_parse_server()'s callback for -m BYTES: a decimal number. Returns 0, or -1. */
