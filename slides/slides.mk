@@ -49,7 +49,7 @@ $(SLIDES_OUT)/diagrams/%.svg: slides/diagrams/%.dot | slides-deps
 
 $(SLIDES_OUT)/src/%.md: slides/%.md $(SLIDES_TOOLS) $(SLIDES_CODE)
 	@mkdir -p $(@D)
-	@slides/tools/expand.sh $< >$@.tmp || { rm -f $@.tmp; echo "slides: $< names code that is not in the solutions (see above)" >&2; exit 1; }
+	@slides/tools/expand.sh $< >$@.tmp || { rm -f $@.tmp; echo "slides: expanding $< failed (see above)" >&2; exit 1; }
 	@mv $@.tmp $@
 
 $(SLIDES_OUT)/%.html: $(SLIDES_OUT)/src/%.md $(SLIDES_SVG) slides/kit.css $(SLIDES_REVEAL)/package.json | slides-deps
