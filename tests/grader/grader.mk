@@ -1,6 +1,6 @@
 # grader.mk - the grading targets (included by the top Makefile).
 #
-#   make grade [LESSON="NN-name ..."] [SUBMISSION=DIR] [GRADE_OUT=DIR]
+#   make grade [LESSON="NN-name ..."] [SUBMISSION=DIR] [GRADE_OUT=DIR] [JOBS=N]
 #   make grade-group LESSON=NN-name GROUP=NAME     exit 0 only if the group's tests all pass
 #   make handout      dist/sockets-kit-handout.tar.gz: everything a student needs, no solutions
 #   make gradescope [LESSON="NN-name ..."]   dist/gradescope-autograder.zip (or -LESSON.zip)
@@ -8,7 +8,7 @@
 .PHONY: grade grade-group handout gradescope
 
 GRADE_ARGS = $(foreach l,$(LESSON),--lesson $(l)) $(if $(SUBMISSION),--submission $(SUBMISSION)) \
-	$(if $(GRADE_OUT),--out $(GRADE_OUT))
+	$(if $(GRADE_OUT),--out $(GRADE_OUT)) $(if $(JOBS),--jobs $(JOBS))
 
 ## make grade: the scoreboard of your code (default lessons/), results in build/grade/
 grade: deps
