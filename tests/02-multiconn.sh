@@ -89,6 +89,9 @@ start_mcecho() {
   BIN=$TOOLS start_server mcecho "$@" 127.0.0.1 0
 }
 
+# client_said: the client's first distinct stderr lines, shortened, for a hint.
+client_said() { awk '!seen[$0]++' "$ERR" 2>/dev/null | head -n 2 | tr '\n' ' ' | cut -c1-200; }
+
 # run_multiconn_client ARGS...: runs the client under test; sets CLIENT_STATUS, and OUT and
 # ERR (files).
 run_multiconn_client() {
@@ -415,7 +418,7 @@ expect_client_report() {
   local n=$1 intact=$2 i ok bad
   for i in $(seq 1 "$n"); do
     if [ "$(count_lines "^Connection $i: " "$OUT")" != 1 ]; then
-      fail_hint "the client printed no line (or several) 'Connection $i: ...': print exactly one line per connection when it finishes ($(head -c 200 "$ERR"))"
+      fail_hint "the client printed no line (or several) 'Connection $i: ...': print exactly one line per connection when it finishes ($(client_said))"
       return 1
     fi
   done
@@ -430,7 +433,7 @@ test_client_default_messages() {
   describe "multiconn-client with 3 connections sends the two default messages on each and reports each intact"
   start_mcecho || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
-  expect_eq "multiconn-client exited $CLIENT_STATUS against a correct echo server ($(head -c 200 "$ERR")): exit 0 when every connection got its bytes back" \
+  expect_eq "multiconn-client exited $CLIENT_STATUS against a correct echo server ($(client_said)): exit 0 when every connection got its bytes back" \
     0 "$CLIENT_STATUS"
   expect_client_report 3 3 || return
   expect_eq "each connection should send 'Message 1 from client.' and 'Message 2 from client.': 44 bytes" \
@@ -441,7 +444,7 @@ test_client_messages_and_random() {
   describe "multiconn-client sends given messages, and 1 MiB of random bytes per connection with -r"
   start_mcecho || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 2 "alpha " "-beta-" "gamma"
-  expect_eq "multiconn-client with messages exited $CLIENT_STATUS ($(head -c 200 "$ERR"))" 0 "$CLIENT_STATUS"
+  expect_eq "multiconn-client with messages exited $CLIENT_STATUS ($(client_said))" 0 "$CLIENT_STATUS"
   expect_eq "with messages 'alpha ', '-beta-', 'gamma' each connection sends 17 bytes" \
     2 "$(count_lines '^Connection [0-9]+: sent 17 bytes' "$OUT")"
   run_multiconn_client -r 1048576 127.0.0.1 "$SERVER_PORT" 4
@@ -528,15 +531,16 @@ test_client_valgrind() {
   skip_without_valgrind && return
   local problems
   start_mcecho || return
+  ERR=$WORK/ok.err
   run_client 90 valgrind "${VALGRIND_OPTS[@]}" --log-file="$WORK/ok.valgrind" \
-    "$BIN/multiconn-client" -r 100000 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/ok.out" 2>&1
-  expect_eq "under valgrind multiconn-client exited $CLIENT_STATUS against a correct server (99 means valgrind found errors)" \
+    "$BIN/multiconn-client" -r 100000 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/ok.out" 2>"$ERR"
+  expect_eq "under valgrind multiconn-client exited $CLIENT_STATUS against a correct server ($(client_said); 99 means valgrind found errors)" \
     0 "$CLIENT_STATUS"
   problems=$(valgrind_problems "$WORK/ok.valgrind")
   [ -z "$problems" ] || fail_hint "$problems"
   start_mcecho --fault corrupt || return
   run_client 90 valgrind "${VALGRIND_OPTS[@]}" --log-file="$WORK/bad.valgrind" \
-    "$BIN/multiconn-client" 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/bad.out" 2>&1
+    "$BIN/multiconn-client" 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/bad.out" 2>/dev/null
   expect_eq "under valgrind multiconn-client exited $CLIENT_STATUS against a corrupting server, 1 expected (99 means valgrind found errors)" \
     1 "$CLIENT_STATUS"
   problems=$(valgrind_problems "$WORK/bad.valgrind")
