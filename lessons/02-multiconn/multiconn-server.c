@@ -221,8 +221,8 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     /* Non-blocking, so that accept_new() can take connections until the queue is empty,
-     * and so that a client that connects and leaves before we call accept() cannot leave
-     * the whole server blocked in accept(). */
+     * and so that a client that connects and resets before we call accept() (on some
+     * systems that removes it from the queue) cannot leave the server blocked in accept(). */
     if (net_set_nonblocking(srv.listener) < 0) {
         log_errno(errno, "fcntl O_NONBLOCK");
         close(srv.listener);
