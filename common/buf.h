@@ -15,7 +15,9 @@ struct buf {
 };
 
 /* An empty buffer; equivalent to zero-initialising the struct. */
+/* clang-format off */
 #define BUF_INIT {NULL, 0, 0, 0}
+/* clang-format on */
 
 /* Returns a pointer to the first unconsumed byte (valid until the next append). */
 unsigned char *buf_data(const struct buf *b);

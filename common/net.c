@@ -67,8 +67,8 @@ bool net_valid_port(const char *s)
 }
 
 /* Writes "STEP ADDRESS: strerror(errnum)" into err, naming the address that failed. */
-static void describe_failure(char *err, size_t errlen, const char *step,
-                             const struct sockaddr *sa, int errnum)
+static void describe_failure(char *err, size_t errlen, const char *step, const struct sockaddr *sa,
+                             int errnum)
 {
     char addr[NET_ADDRSTRLEN];
 
@@ -78,8 +78,8 @@ static void describe_failure(char *err, size_t errlen, const char *step,
 }
 
 /* Looks host:port up for a TCP socket. Returns 0, or -1 with a reason in err. */
-static int lookup(const char *host, const char *port, int flags, struct addrinfo **res,
-                  char *err, size_t errlen)
+static int lookup(const char *host, const char *port, int flags, struct addrinfo **res, char *err,
+                  size_t errlen)
 {
     struct addrinfo hints = {0};
     int rc;

@@ -22,10 +22,10 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: echo-server [-h] [HOST [PORT]]\n"
-                 "Echoes back everything each client sends, one client at a time.\n"
-                 "HOST defaults to " DEFAULT_HOST ", PORT to " DEFAULT_PORT
-                 " (0: any free port).\n");
+    fprintf(out,
+            "usage: echo-server [-h] [HOST [PORT]]\n"
+            "Echoes back everything each client sends, one client at a time.\n"
+            "HOST defaults to " DEFAULT_HOST ", PORT to " DEFAULT_PORT " (0: any free port).\n");
 }
 
 /* Sends back every byte the client sends until it closes its side of the connection.

@@ -90,21 +90,39 @@ int main(int argc, char **argv)
     for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--no-read") == 0) { o.no_read = true; continue; }
-        if (strcmp(a, "--reset") == 0) { o.reset = true; continue; }
-        if (strcmp(a, "--no-shutdown") == 0) { o.no_shutdown = true; continue; }
+        if (strcmp(a, "--no-read") == 0) {
+            o.no_read = true;
+            continue;
+        }
+        if (strcmp(a, "--reset") == 0) {
+            o.reset = true;
+            continue;
+        }
+        if (strcmp(a, "--no-shutdown") == 0) {
+            o.no_shutdown = true;
+            continue;
+        }
         if (v == NULL)
             return usage();
         i++;
-        if (strcmp(a, "--split") == 0) o.split = v;
-        else if (strcmp(a, "--max-chunk") == 0) o.max_chunk = strtoul(v, NULL, 10);
-        else if (strcmp(a, "--seed") == 0) o.seed = (unsigned)strtoul(v, NULL, 10);
-        else if (strcmp(a, "--delay-us") == 0) o.delay_us = strtol(v, NULL, 10);
-        else if (strcmp(a, "--send") == 0) o.send_file = v;
-        else if (strcmp(a, "--hold-ms") == 0) o.hold_ms = strtol(v, NULL, 10);
-        else if (strcmp(a, "--stop-after") == 0) o.stop_after = strtoll(v, NULL, 10);
-        else if (strcmp(a, "--output") == 0) o.output = v;
-        else return usage();
+        if (strcmp(a, "--split") == 0)
+            o.split = v;
+        else if (strcmp(a, "--max-chunk") == 0)
+            o.max_chunk = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--seed") == 0)
+            o.seed = (unsigned)strtoul(v, NULL, 10);
+        else if (strcmp(a, "--delay-us") == 0)
+            o.delay_us = strtol(v, NULL, 10);
+        else if (strcmp(a, "--send") == 0)
+            o.send_file = v;
+        else if (strcmp(a, "--hold-ms") == 0)
+            o.hold_ms = strtol(v, NULL, 10);
+        else if (strcmp(a, "--stop-after") == 0)
+            o.stop_after = strtoll(v, NULL, 10);
+        else if (strcmp(a, "--output") == 0)
+            o.output = v;
+        else
+            return usage();
     }
     if (argc - i != 2 || o.max_chunk == 0)
         return usage();
