@@ -60,6 +60,8 @@ help:
 	@echo "                       plus the skeleton checks; ends with 'N passed, N failed'"
 	@echo "  make grade [LESSON=NN-name] [SUBMISSION=DIR]"
 	@echo "                       grade your code (default: lessons/) and print a scoreboard"
+	@echo "  make handout         the student tarball (no solutions) in dist/"
+	@echo "  make gradescope [LESSON=NN-name]  the Gradescope autograder zip in dist/"
 	@echo "  make lessons [FORCE=1]  regenerate lessons/ from solutions/ (keeps your edits)"
 	@echo "  make demo            run each lesson's client against its server"
 	@echo "  make slides          render the slide decks to build/slides/"
