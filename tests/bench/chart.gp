@@ -36,6 +36,7 @@ plot data."/plot-idle-cpu-multiconn-server.dat" using 1:2:3:4 title "multiconn-s
      data."/plot-idle-cpu-libevent.dat" using 1:2:3:4 title "libevent peer (epoll)" lw 2 pt 5
 
 set title "Bulk: 1 GiB through one connection"
+set bmargin 5
 unset logscale x
 set xrange [-0.6:3.6]
 set xlabel ""
