@@ -12,6 +12,7 @@ set xtics ("1" 1, "10" 10, "100" 100, "1000" 1000)
 set style data yerrorlines
 
 set title "Requests per second against concurrent connections"
+set key bottom center
 set xlabel "connections"
 set ylabel "requests per second"
 set yrange [0:*]
@@ -20,6 +21,7 @@ plot data."/plot-rps-multiconn-server.dat" using 1:2:3:4 title "multiconn-server
      data."/plot-rps-app-server.dat" using 1:2:3:4 title "app-server (select, one request per connection)" lw 2 pt 9
 
 set title "p99 latency against concurrent connections"
+set key top left
 set ylabel "p99 latency (ms)"
 set logscale y 10
 set yrange [*:*]
