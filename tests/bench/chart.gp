@@ -12,7 +12,7 @@ set xtics ("1" 1, "10" 10, "100" 100, "1000" 1000)
 set style data yerrorlines
 
 set title "Requests per second against concurrent connections"
-set key bottom center
+set key below
 set xlabel "connections"
 set ylabel "requests per second"
 set yrange [0:*]
