@@ -12,7 +12,8 @@ set xtics ("1" 1, "10" 10, "100" 100, "1000" 1000)
 set style data yerrorlines
 
 set title "Requests per second against concurrent connections"
-set key below
+set key top left
+set offsets 0, 0, graph 0.3, 0   # room above the lines for the legend
 set xlabel "connections"
 set ylabel "requests per second"
 set yrange [0:*]
@@ -21,7 +22,7 @@ plot data."/plot-rps-multiconn-server.dat" using 1:2:3:4 title "multiconn-server
      data."/plot-rps-app-server.dat" using 1:2:3:4 title "app-server (select, one request per connection)" lw 2 pt 9
 
 set title "p99 latency against concurrent connections"
-set key top left
+set offsets 0, 0, 0, 0
 set ylabel "p99 latency (ms)"
 set logscale y 10
 set yrange [*:*]
