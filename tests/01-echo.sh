@@ -99,6 +99,19 @@ test_random_splits() {
     cmp -s "$sent" "$got"
 }
 
+test_partial_sends() {
+  describe "the server echoes every byte even when send() takes only part of them"
+  # The shim makes every send() on a socket take a random part of what it is offered, as
+  # the kernel may when the socket's buffer is nearly full.
+  SERVER_PRELOAD=$TOOLS/shortsend.so
+  start_server echo-server || return
+  local sent got=$WORK/got
+  sent=$(random_file partial.bin 262144)
+  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --send "$sent" --output "$got" 127.0.0.1 "$SERVER_PORT"
+  expect_ok "got $(wc -c <"$got") of 262144 bytes back while send() took only part of each buffer: send() returns how many bytes it took; loop until all are sent (io_write_all() does)" \
+    cmp -s "$sent" "$got"
+}
+
 test_clients_one_after_another() {
   describe "five clients one after another each get their own message back"
   start_server echo-server || return

@@ -242,6 +242,21 @@ test_client_that_never_reads() {
     kill -0 "$flood"
 }
 
+test_partial_writes() {
+  describe "when send() takes only part of the bytes, the rest is kept and sent later, in order"
+  # The shim makes every send() on a socket take a random part of what it is offered, as
+  # the kernel does when a client's socket buffer is nearly full.
+  SERVER_PRELOAD=$TOOLS/shortsend.so
+  start_server multiconn-server || return
+  local sent got=$WORK/got
+  sent=$(random_file partial.bin 1048576)
+  run_client 60 "$TOOLS/tcpdrive" --split random --max-chunk 100000 --send "$sent" \
+    --output "$got" 127.0.0.1 "$SERVER_PORT" 2>"$WORK/err"
+  expect_server_alive "while send() kept taking only part of its bytes" || return
+  expect_ok "got $(wc -c <"$got") of 1048576 bytes back, or different bytes, while send() took only part of each buffer: consume exactly the n bytes send() returned from the output buffer and keep the rest for the next time the socket is writable" \
+    cmp -s "$sent" "$got"
+}
+
 test_reset_midstream() {
   describe "clients that reset their connection in the middle of a transfer do not stop the server"
   start_server multiconn-server || return

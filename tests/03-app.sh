@@ -232,6 +232,14 @@ test_search_morpheus() {
   ask_good "search morpheus" search morpheus "result: $MORPHEUS_ANSWER"
 }
 
+test_reply_survives_partial_sends() {
+  describe "the whole reply arrives even when send() takes only a few bytes at a time"
+  # The shim makes every send() on a socket take a random part of what it is offered.
+  SERVER_PRELOAD=$TOOLS/shortsend.so
+  start_server app-server || return
+  ask_good "search morpheus, with short sends" search morpheus "result: $MORPHEUS_ANSWER"
+}
+
 test_search_ring() {
   describe "search 'ring' gets 'In the caves beneath the Misty Mountains. 💍'"
   start_server app-server || return

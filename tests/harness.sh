@@ -120,7 +120,8 @@ wait_for_line() {
 # start_server PROGRAM [ARGS...]: starts $BIN/PROGRAM in its own process group (default
 # arguments: 127.0.0.1 0) and waits for its "Listening on HOST:PORT" line. Sets SERVER_PID,
 # SERVER_PORT, SERVER_HOST, SERVER_OUT (stdout file), SERVER_ERR (stderr file).
-# With VALGRIND_LOG set to a file name, runs it under valgrind logging there.
+# With VALGRIND_LOG set to a file name, runs it under valgrind logging there; with
+# SERVER_PRELOAD set to a shared object, runs it with that LD_PRELOAD shim.
 # Returns 1, after failing the test with a hint, if the line does not come.
 start_server() {
   local prog=$1 wait=$READY_WAIT
@@ -137,6 +138,12 @@ start_server() {
   if [ -n "${VALGRIND_LOG:-}" ]; then
     wait=$VALGRIND_READY_WAIT
     setsid valgrind "${VALGRIND_OPTS[@]}" --log-file="$VALGRIND_LOG" \
+      "$BIN/$prog" "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
+  elif [ -n "${SERVER_PRELOAD:-}" ]; then
+    # A shim in front of the C library (see tests/tools/*-preload.c); a sanitizer build
+    # must be told that its runtime need not come first.
+    setsid env LD_PRELOAD="$SERVER_PRELOAD" \
+      ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
       "$BIN/$prog" "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
   else
     setsid "$BIN/$prog" "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
@@ -277,6 +284,7 @@ setUp() {
   _pids=()
   SERVER_PID=
   VALGRIND_LOG=
+  SERVER_PRELOAD=
   return 0
 }
 
