@@ -17,10 +17,6 @@
  *     --stop-after N          finish as soon as N bytes have been received
  *     --no-shutdown           finish by waiting for the peer to close, without half-closing
  *     --output FILE           where received bytes go (default stdout)
- *     --read-size N           read at most N bytes at a time (default 65536)
- *     --read-delay-us N       pause after each read, in microseconds: a slow reader
- *     --start-reading-ms N    read nothing for the first N ms (the peer's output backs up)
- *     --rcvbuf N              a small receive buffer (SO_RCVBUF): the peer's sends back up
  * Exit: 0 done; 1 a connection or I/O error; 2 bad arguments. */
 #include "net.h"
 
@@ -50,10 +46,6 @@ struct options {
     bool no_read, reset, no_shutdown;
     long hold_ms;
     long long stop_after;
-    size_t read_size;
-    long read_delay_us;
-    int rcvbuf;
-    long start_reading_ms;
 };
 
 static void pause_us(long us)
@@ -61,14 +53,6 @@ static void pause_us(long us)
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
-}
-
-/* Milliseconds since *start (CLOCK_MONOTONIC). */
-static long ms_since(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long)((now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000);
 }
 
 static size_t next_chunk(const struct options *o, size_t available)
@@ -85,22 +69,19 @@ static int usage(void)
 {
     fprintf(stderr, "usage: tcpdrive [--split whole|1|random] [--max-chunk N] [--seed N] "
                     "[--delay-us N] [--send FILE] [--no-read] [--hold-ms N] [--reset] "
-                    "[--stop-after N] [--no-shutdown] [--output FILE] [--read-size N] "
-                    "[--read-delay-us N] [--rcvbuf N] [--start-reading-ms N] HOST PORT\n");
+                    "[--stop-after N] [--no-shutdown] [--output FILE] HOST PORT\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    struct options o = {"whole", 1000, 1,  0,       NULL, NULL, false, false,
-                        false,   0,    -1, IO_SIZE, 0,    0,    0};
+    struct options o = {"whole", 1000, 1, 0, NULL, NULL, false, false, false, 0, -1};
     char err[NET_ERRLEN];
     int i, sock, in = STDIN_FILENO, out = STDOUT_FILENO;
     unsigned char *pending = malloc(IO_SIZE), *rbuf = malloc(IO_SIZE);
     size_t pend_len = 0, pend_off = 0;
     bool in_eof = false, peer_eof = false, finished_sending = false;
     long long received = 0;
-    struct timespec started;
     int rc = 0;
 
     signal(SIGPIPE, SIG_IGN);
@@ -140,18 +121,10 @@ int main(int argc, char **argv)
             o.stop_after = strtoll(v, NULL, 10);
         else if (strcmp(a, "--output") == 0)
             o.output = v;
-        else if (strcmp(a, "--read-size") == 0)
-            o.read_size = strtoul(v, NULL, 10);
-        else if (strcmp(a, "--read-delay-us") == 0)
-            o.read_delay_us = strtol(v, NULL, 10);
-        else if (strcmp(a, "--start-reading-ms") == 0)
-            o.start_reading_ms = strtol(v, NULL, 10);
-        else if (strcmp(a, "--rcvbuf") == 0)
-            o.rcvbuf = (int)strtol(v, NULL, 10);
         else
             return usage();
     }
-    if (argc - i != 2 || o.max_chunk == 0 || o.read_size == 0 || o.read_size > IO_SIZE)
+    if (argc - i != 2 || o.max_chunk == 0)
         return usage();
     srand(o.seed);
     if (o.send_file && (in = open(o.send_file, O_RDONLY)) < 0) {
@@ -167,16 +140,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "tcpdrive: %s\n", err);
         return 1;
     }
-    if (o.rcvbuf > 0 && setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &o.rcvbuf, sizeof o.rcvbuf) < 0) {
-        perror("tcpdrive: SO_RCVBUF");
-        return 1;
-    }
     {
         /* Each chunk its own segment: a one-byte split really arrives one byte at a time. */
         int on = 1;
         setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     }
-    clock_gettime(CLOCK_MONOTONIC, &started);
     if (net_set_nonblocking(sock) < 0) {
         perror("tcpdrive: fcntl");
         return 1;
@@ -218,12 +186,11 @@ int main(int argc, char **argv)
         }
         if (!finished_sending)
             p.events |= POLLOUT;
-        if (!o.no_read && !peer_eof && ms_since(&started) >= o.start_reading_ms)
+        if (!o.no_read && !peer_eof)
             p.events |= POLLIN;
-        if (p.events == 0 && ms_since(&started) >= o.start_reading_ms)
+        if (p.events == 0)
             break;
-        /* While reading is held back, wake up now and then to see if it may start. */
-        if (poll(&p, 1, ms_since(&started) < o.start_reading_ms ? 10 : -1) < 0) {
+        if (poll(&p, 1, -1) < 0) {
             if (errno == EINTR)
                 continue;
             perror("tcpdrive: poll");
@@ -231,9 +198,7 @@ int main(int argc, char **argv)
             break;
         }
         if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = recv(sock, rbuf, o.read_size, 0);
-            if (n > 0 && o.read_delay_us > 0)
-                pause_us(o.read_delay_us);
+            ssize_t n = recv(sock, rbuf, IO_SIZE, 0);
             if (n > 0) {
                 size_t done = 0;
                 while (done < (size_t)n) {
