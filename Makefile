@@ -30,16 +30,19 @@ tools:
 	@$(MAKE) -s -f tests/tools.mk
 
 ## make test: every suite against solutions/ (valgrind included), the skeleton checks
+# A student handout has no solutions/: say so instead of failing somewhere deep inside.
+NO_SOLUTIONS = echo "This copy of the kit has no solutions/ (a student handout): 'make $@' needs them. Grade your own work with 'make grade'." >&2; exit 1
+
 test: deps
-	@tests/check
+	@$(if $(SOLUTIONS),tests/check,$(NO_SOLUTIONS))
 
 ## make lessons [FORCE=1]: regenerate lessons/ from solutions/ (keeps a student's edits)
 lessons:
-	@tests/tools/update-lessons $(if $(FORCE),--force)
+	@$(if $(SOLUTIONS),tests/tools/update-lessons $(if $(FORCE),--force),$(NO_SOLUTIONS))
 
 ## make demo: each lesson's client against its server, both sides shown
 demo: deps solutions
-	@tests/tools/demo
+	@$(if $(SOLUTIONS),tests/tools/demo,$(NO_SOLUTIONS))
 
 ## make deps: check (and when allowed, install) the Debian packages the kit needs
 deps:
