@@ -52,7 +52,8 @@ struct outcome {
 };
 
 /* A tiny PRNG (xorshift32): the piece sizes depend on the input only. */
-static uint32_t next_random(uint32_t *state) {
+static uint32_t next_random(uint32_t *state)
+{
     uint32_t x = *state;
     x ^= x << 13;
     x ^= x >> 17;
@@ -60,7 +61,8 @@ static uint32_t next_random(uint32_t *state) {
     return *state = x;
 }
 
-static void check_error_text(const struct message *m) {
+static void check_error_text(const struct message *m)
+{
     size_t len = strnlen(m->error, sizeof m->error);
 
     CHECK(len > 0, "state ERROR with an empty reason");
@@ -72,7 +74,8 @@ static void check_error_text(const struct message *m) {
 
 /* Feeds stream to o->m in pieces of at most max_piece bytes, like recv() would. */
 static void feed(struct outcome *o, const uint8_t *stream, size_t len, size_t max_piece,
-                 uint32_t seed) {
+                 uint32_t seed)
+{
     size_t off = 0;
     uint32_t state = seed | 1; /* xorshift must not start at 0 */
 
@@ -104,7 +107,8 @@ static void feed(struct outcome *o, const uint8_t *stream, size_t len, size_t ma
 
 /* The client side: reads a response and describes it. */
 static void read_response(struct outcome *o, const uint8_t *stream, size_t len, size_t limit,
-                          size_t max_piece, uint32_t seed) {
+                          size_t max_piece, uint32_t seed)
+{
     message_init(&o->m, limit);
     o->said = (struct buf)BUF_INIT;
     feed(o, stream, len, max_piece, seed);
@@ -118,7 +122,8 @@ static void read_response(struct outcome *o, const uint8_t *stream, size_t len, 
 
 /* The server side: reads a request, answers it, sends the answer in pieces. */
 static void serve_request(struct outcome *o, const uint8_t *stream, size_t len, size_t limit,
-                          size_t max_piece, uint32_t seed) {
+                          size_t max_piece, uint32_t seed)
+{
     message_init(&o->m, limit);
     o->said = (struct buf)BUF_INIT;
     feed(o, stream, len, max_piece, seed);
@@ -145,7 +150,8 @@ static void serve_request(struct outcome *o, const uint8_t *stream, size_t len, 
     CHECK(o->m.state == MESSAGE_DONE, "the reply was sent but the state is not DONE");
 }
 
-static void compare(const struct outcome *a, const struct outcome *b) {
+static void compare(const struct outcome *a, const struct outcome *b)
+{
     CHECK(a->m.state == b->m.state, "cutting the stream differently changed the final state");
     CHECK(a->taken == b->taken, "cutting the stream differently changed the bytes taken");
     CHECK(buf_len(&a->said) == buf_len(&b->said) &&
@@ -162,14 +168,16 @@ static void compare(const struct outcome *a, const struct outcome *b) {
               "cutting the stream differently changed the content");
 }
 
-static void release(struct outcome *o) {
+static void release(struct outcome *o)
+{
     message_free(&o->m);
     buf_free(&o->said);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     if (size < 3)
         return 0;
     size_t max_piece = max_pieces[data[0] & 7];
