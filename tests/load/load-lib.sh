@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # BIN, WORK, _server_count... come from harness.sh
 # load-lib.sh - what the load suites (tests/load/NN-name.sh) share, on top of harness.sh.
 #
 # A load test drives one server with build/tools/loadgen: 1,000 connections at once, every
@@ -21,7 +23,7 @@ LOAD_CONNS=1000
 # control line on a FIFO. Sets LOAD_PID, LOAD_OUT, LOAD_ERR, and LOAD_WANT (the connections
 # it opens: --conns plus --idle).
 load_start() {
-  local a prev= conns=1 idle=0
+  local a prev='' conns=1 idle=0
   for a in "$@"; do
     [ "$prev" = --conns ] && conns=$a
     [ "$prev" = --idle ] && idle=$a
