@@ -105,7 +105,7 @@ int main(void)
 }
 C
   TEST_LIMIT=6 VALGRIND=0 "$COPY/tests/run" --code "$tree" --lesson 01-echo \
-    --test test_short_message --out "$WORK/run" >"$WORK/out" 2>&1
+    --test test_one_byte_at_a_time --out "$WORK/run" >"$WORK/out" 2>&1
   local rc=$?
   expect_eq "the runner exited $rc: the hung test should fail and the run end with status 1" 1 "$rc"
   expect_ok "the runner did not report the hung test as FAIL" grep -q 'FAIL' "$WORK/out"
