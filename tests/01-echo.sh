@@ -3,18 +3,6 @@
 # Run by tests/run, one test at a time; by hand: bash tests/01-echo.sh [-- TEST_NAME]
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-# random_file NAME BYTES: writes BYTES random bytes to $WORK/NAME and prints its path.
-random_file() {
-  head -c "$2" /dev/urandom >"$WORK/$1"
-  echo "$WORK/$1"
-}
-
-# start_kit_echo: starts the kit's own echo server (a test tool, tests/tools/mcecho.c), so a
-# test of echo-client does not depend on the echo-server under test.
-start_kit_echo() {
-  BIN=$TOOLS start_server mcecho 127.0.0.1 0
-}
-
 # echo_through_client FILE: sends FILE with echo-client to the running server; sets GOT to
 # the file holding what came back.
 echo_through_client() {

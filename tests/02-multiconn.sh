@@ -78,17 +78,6 @@ wait_for_count() {
   [ "$(count_lines "$1" "$2")" -ge "$3" ]
 }
 
-# random_file NAME BYTES: writes BYTES random bytes to $WORK/NAME and prints its path.
-random_file() {
-  head -c "$2" /dev/urandom >"$WORK/$1"
-  echo "$WORK/$1"
-}
-
-# start_mcecho ARGS...: starts the kit's echo server (a test tool) for the client tests.
-start_mcecho() {
-  BIN=$TOOLS start_server mcecho "$@" 127.0.0.1 0
-}
-
 # client_said: the client's first distinct stderr lines, shortened, for a hint.
 client_said() { awk '!seen[$0]++' "$ERR" 2>/dev/null | head -n 2 | tr '\n' ' ' | cut -c1-200; }
 
@@ -446,7 +435,7 @@ expect_client_report() {
 
 test_client_default_messages() {
   describe "multiconn-client with 3 connections sends the two default messages on each and reports each intact"
-  start_mcecho || return
+  start_kit_echo || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
   expect_eq "multiconn-client exited $CLIENT_STATUS against a correct echo server ($(client_said)): exit 0 when every connection got its bytes back" \
     0 "$CLIENT_STATUS"
@@ -457,7 +446,7 @@ test_client_default_messages() {
 
 test_client_messages_and_random() {
   describe "multiconn-client sends given messages, and 1 MiB of random bytes per connection with -r"
-  start_mcecho || return
+  start_kit_echo || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 2 "alpha " "-beta-" "gamma"
   expect_eq "multiconn-client with messages exited $CLIENT_STATUS ($(client_said))" 0 "$CLIENT_STATUS"
   expect_eq "with messages 'alpha ', '-beta-', 'gamma' each connection sends 17 bytes" \
@@ -479,7 +468,7 @@ test_client_against_its_server() {
 
 test_client_many_connections() {
   describe "multiconn-client with 150 connections at once gets every one back intact"
-  start_mcecho || return
+  start_kit_echo || return
   run_multiconn_client -r 5000 127.0.0.1 "$SERVER_PORT" 150
   expect_eq "multiconn-client with 150 connections exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
     0 "$CLIENT_STATUS"
@@ -488,7 +477,7 @@ test_client_many_connections() {
 
 test_client_opens_all_at_once() {
   describe "multiconn-client opens all its connections at once (the server answers only when 5 are connected)"
-  start_mcecho --wait-for 5 || return
+  start_kit_echo --wait-for 5 || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 5
   if [ "$CLIENT_STATUS" = 124 ]; then
     fail_hint "the client hung: it must start every connect() before waiting for any echo (non-blocking connect, then select())"
@@ -501,7 +490,7 @@ test_client_opens_all_at_once() {
 
 test_client_byte_by_byte_echo() {
   describe "multiconn-client puts together an echo that arrives one byte at a time"
-  start_mcecho --trickle || return
+  start_kit_echo --trickle || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
   expect_eq "multiconn-client exited $CLIENT_STATUS when the echo came one byte per packet ($(grep -m1 FAILED "$OUT" | cut -c1-150)): keep reading until the connection has got back as many bytes as it sent" \
     0 "$CLIENT_STATUS"
@@ -512,7 +501,7 @@ test_client_detects_wrong_bytes() {
   describe "multiconn-client exits 1 when a server corrupts or drops a byte, and names the bad connections"
   local fault
   for fault in corrupt drop; do
-    start_mcecho --fault $fault || return
+    start_kit_echo --fault $fault || return
     run_multiconn_client -r 3000 127.0.0.1 "$SERVER_PORT" 4
     expect_eq "against a server that $([ $fault = corrupt ] && echo corrupts || echo drops) byte 5 on half the connections, multiconn-client exited $CLIENT_STATUS: compare every byte with what was sent, and exit 1 if any connection failed" \
       1 "$CLIENT_STATUS"
@@ -523,7 +512,7 @@ test_client_detects_wrong_bytes() {
 
 test_client_detects_early_close() {
   describe "multiconn-client exits 1 when a server closes a connection before echoing everything"
-  start_mcecho --fault truncate || return
+  start_kit_echo --fault truncate || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 4
   expect_eq "against a server that closes half the connections after 5 bytes, multiconn-client exited $CLIENT_STATUS: recv() returning 0 before every byte is back is a failure; exit 1" \
     1 "$CLIENT_STATUS"
@@ -532,7 +521,7 @@ test_client_detects_early_close() {
 
 test_client_connection_refused() {
   describe "multiconn-client to a port where nothing listens reports each connection refused and exits 1"
-  start_mcecho || return
+  start_kit_echo || return
   local port=$SERVER_PORT
   stop_server
   run_multiconn_client 127.0.0.1 "$port" 3
@@ -545,7 +534,7 @@ test_client_valgrind() {
   describe "valgrind: the client makes no memory errors, leaks nothing, closes its sockets (success and failure)"
   skip_without_valgrind && return
   local problems
-  start_mcecho || return
+  start_kit_echo || return
   ERR=$WORK/ok.err
   run_client 90 valgrind "${VALGRIND_OPTS[@]}" --log-file="$WORK/ok.valgrind" \
     "$BIN/multiconn-client" -r 100000 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/ok.out" 2>"$ERR"
@@ -553,7 +542,7 @@ test_client_valgrind() {
     0 "$CLIENT_STATUS"
   problems=$(valgrind_problems "$WORK/ok.valgrind")
   [ -z "$problems" ] || fail_hint "$problems"
-  start_mcecho --fault corrupt || return
+  start_kit_echo --fault corrupt || return
   run_client 90 valgrind "${VALGRIND_OPTS[@]}" --log-file="$WORK/bad.valgrind" \
     "$BIN/multiconn-client" 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/bad.out" 2>/dev/null
   expect_eq "under valgrind multiconn-client exited $CLIENT_STATUS against a corrupting server, 1 expected (99 means valgrind found errors)" \

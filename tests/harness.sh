@@ -172,6 +172,19 @@ start_server() {
   return 0
 }
 
+# start_kit_echo [MCECHO-OPTIONS...]: starts the kit's own echo server (a test tool,
+# tests/tools/mcecho.c, which can also misbehave on purpose) on 127.0.0.1 port 0, so that a
+# test of a client does not depend on the student's server.
+start_kit_echo() {
+  BIN=$TOOLS start_server mcecho "$@" 127.0.0.1 0
+}
+
+# random_file NAME BYTES: writes BYTES random bytes to $WORK/NAME and prints its path.
+random_file() {
+  head -c "$2" /dev/urandom >"$WORK/$1"
+  echo "$WORK/$1"
+}
+
 # server_alive: true while the last started server runs.
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
 

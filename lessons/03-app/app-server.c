@@ -22,6 +22,7 @@
 #include "log.h"
 #include "message.h"
 #include "net.h"
+#include "server.h"
 #include "signals.h"
 
 #include <errno.h>
@@ -272,8 +273,6 @@ int main(int argc, char **argv)
     struct server srv = {.listener = -1, .accepting = true};
     const char *host;
     const char *port;
-    char local[NET_ADDRSTRLEN];
-    char err[NET_ERRLEN];
     int rc;
 
     log_init("app-server");
@@ -293,30 +292,10 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
-    srv.listener = net_listen(host, port, err, sizeof err);
-    if (srv.listener < 0) {
-        log_error("%s", err);
+    /* Non-blocking and within FD_SETSIZE, as lesson 02's listener (now library code). */
+    srv.listener = server_listen(host, port, true);
+    if (srv.listener < 0)
         return EXIT_FAILURE;
-    }
-    /* Non-blocking, so that accept_new() can take connections until the queue is empty,
-     * and so that a client that connects and leaves before we call accept() cannot leave
-     * the whole server blocked in accept(). */
-    if (net_set_nonblocking(srv.listener) < 0) {
-        log_errno(errno, "fcntl O_NONBLOCK");
-        close(srv.listener);
-        return EXIT_FAILURE;
-    }
-    if (srv.listener >= FD_SETSIZE) {
-        log_error("listening socket %d does not fit in an fd_set", srv.listener);
-        close(srv.listener);
-        return EXIT_FAILURE;
-    }
-    if (net_local_name(srv.listener, local, sizeof local) < 0) {
-        log_errno(errno, "getsockname");
-        close(srv.listener);
-        return EXIT_FAILURE;
-    }
-    log_info("Listening on %s", local);
 
     rc = serve(&srv);
 

@@ -1,6 +1,6 @@
 /* Hostile submission: announces itself, then writes to standard output without end. */
 #include "log.h"
-#include "net.h"
+#include "server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,21 +9,13 @@
 
 int main(int argc, char **argv)
 {
-    char err[NET_ERRLEN];
-    char local[NET_ADDRSTRLEN];
     char line[4096];
     int listener;
 
     log_init("echo-server");
-    listener = net_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", err,
-                          sizeof err);
-    if (listener < 0) {
-        log_error("%s", err);
+    listener = server_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", false);
+    if (listener < 0)
         return EXIT_FAILURE;
-    }
-    if (net_local_name(listener, local, sizeof local) < 0)
-        return EXIT_FAILURE;
-    log_info("Listening on %s", local);
     memset(line, 'x', sizeof line - 1);
     line[sizeof line - 1] = '\n';
     for (;;)

@@ -7,8 +7,8 @@
 int main(int argc, char **argv)
 {
     char err[NET_ERRLEN];
-    int listener = net_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", err,
-                              sizeof err);
+    int listener =
+        net_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", err, sizeof err);
 
     (void)listener;
     for (;;)

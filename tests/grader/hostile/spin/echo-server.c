@@ -1,27 +1,19 @@
 /* Hostile submission: announces itself, then spins the CPU forever, ignoring SIGTERM. */
 #include "log.h"
-#include "net.h"
+#include "server.h"
 
 #include <signal.h>
 #include <stdlib.h>
 
 int main(int argc, char **argv)
 {
-    char err[NET_ERRLEN];
-    char local[NET_ADDRSTRLEN];
     volatile unsigned long spins = 0;
     int listener;
 
     log_init("echo-server");
-    listener = net_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", err,
-                          sizeof err);
-    if (listener < 0) {
-        log_error("%s", err);
+    listener = server_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", false);
+    if (listener < 0)
         return EXIT_FAILURE;
-    }
-    if (net_local_name(listener, local, sizeof local) < 0)
-        return EXIT_FAILURE;
-    log_info("Listening on %s", local);
     (void)signal(SIGTERM, SIG_IGN);
     for (;;)
         spins = spins + 1;
