@@ -15,7 +15,8 @@
 // first deck as a PDF the way slides/README.md tells instructors to. Then it checks
 // index.html and its links.
 //
-// Prints one line per check, "  PASS  what" or "  FAIL  what" followed by "        hint: ...".
+// Writes one result row per check (tests/rows.sh's format) to the file ROWS names, and
+// prints the same as "  PASS  what" or "  FAIL  what" with its hint for a reader of the log.
 // Exits 0 if every check passed. Chromium is driven over the DevTools protocol through a
 // pipe (--remote-debugging-pipe): no port, no extra npm package, works with Node 18+.
 'use strict';
@@ -44,19 +45,33 @@ const FREE_LANGUAGES = new Set(['sh', 'bash', 'console', 'text', 'json']);
 const buildDir = (process.argv[2] === '--pdf' ? process.argv[3] : process.argv[2]) || 'build/slides';
 const shotDir = path.join(buildDir, 'screenshots');
 let failures = 0;
+let checks = 0;
+
+// row(status, what, hint): one result row (tests/rows.sh: \, tab and newline escaped).
+function row(status, what, hint) {
+    if (!process.env.ROWS)
+        return;
+    const field = (s) => String(s).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+    checks++;
+    fs.appendFileSync(process.env.ROWS,
+        ['slides', `browser${checks}`, status, '0', what, hint, ''].map(field).join('\t') + '\n');
+}
 
 function pass(what) {
     console.log(`  PASS  ${what}`);
+    row('pass', what, '');
 }
 
 function fail(what, hint, details = []) {
     failures++;
     console.log(`  FAIL  ${what}`);
     console.log(`        hint: ${hint}`);
-    for (const d of details.slice(0, 8))
-        console.log(`        | ${String(d).slice(0, 220)}`);
+    const shown = details.slice(0, 8).map((d) => String(d).slice(0, 220));
     if (details.length > 8)
-        console.log(`        | ... and ${details.length - 8} more`);
+        shown.push(`... and ${details.length - 8} more`);
+    for (const d of shown)
+        console.log(`        | ${d}`);
+    row('fail', what, [hint, ...shown].join('\n'));
 }
 
 function check(ok, what, hint, details) {
