@@ -36,6 +36,12 @@ export SHUNIT_COLOR=${SHUNIT_COLOR:-none}
 mkdir -p "$WORK"
 . "$KIT/tests/rows.sh"
 
+# RUN_DIR: the one folder the programs under test may write in (their working folder when
+# the grader contains them): a test that hands a program a file name (a Unix socket's
+# path, say) puts it here.
+RUN_DIR=${CONTAIN_RUN:-$WORK/run}
+mkdir -p "$RUN_DIR"
+
 # The suite's lesson folder name ("01-echo"), from the suite's file name.
 LESSON=$(basename "${BASH_SOURCE[1]}" .sh)
 BIN=${BIN:-$KIT/build/solutions/$LESSON}
