@@ -48,7 +48,7 @@ expect_mcload_ok() {
   why=$(head -n 2 "$MCLOAD_ERR" | tr '\n' ' ' | cut -c1-300)
   case $MCLOAD_STATUS in
     1) fail_hint "$what: wrong bytes came back ($why): echo the bytes in the order they arrived; after a partial send() keep exactly the unsent bytes (buf_consume() what send() took) and send them next" ;;
-    3) fail_hint "$what: the server ended a connection too early ($why): when recv() returns 0 the client has only half-closed; keep the connection until its queued output is sent, then close it" ;;
+    3) fail_hint "$what: the server ended a connection too early ($why): not every byte came back before it closed: send() what is queued (it may take only part: keep the rest for the next round), and when recv() returns 0 the client has only half-closed, so close only once the queue is empty" ;;
     4) fail_hint "$what: the clients stalled ($why): is the server blocked on one client (a blocking recv()/send()/accept()), or not watching a socket it should? Call recv(), send() and accept() only on sockets select() reported ready, and keep every connection in the read set" ;;
     5) fail_hint "$what: could not connect ($why): does the server accept connections?" ;;
     124 | 137) fail_hint "$what: the load did not finish in time: the server is stuck or very slow (is it blocking on one client?)" ;;

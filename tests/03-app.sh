@@ -75,7 +75,7 @@ expect_answer() {
   case $CHECK_STATUS in
     0) ;;
     3)
-      fail_hint "$what: the server closed the connection without a response (its log: $(server_log)): a good request must be read in full, whatever pieces it comes in, and answered"
+      fail_hint "$what: the server closed the connection without a response (its log: $(server_log)): a good request must be read in full, whatever pieces it comes in, and its reply sent in full before the connection closes"
       return 1
       ;;
     *)
