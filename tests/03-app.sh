@@ -622,6 +622,32 @@ test_error_line_format() {
     'Error from 127\.0\.0\.1:[0-9]+: [^ ].{3,}' "$(cat "$SERVER_OUT" "$SERVER_ERR")"
 }
 
+test_log_escapes_peer_text() {
+  describe "what a peer sends appears in the log escaped, one line per event: a content-type or reason with a newline or an escape sequence forges nothing"
+  start_server app-server || return
+  local before log forged=$'binary/x\nListening on 6.6.6.6:66\nShutting down\e[2J'
+  ask "$(frame forged.req --type "$forged" --encoding binary --content 'hi')"
+  expect_answer "a request whose content-type holds newlines and an escape sequence" \
+    "content: First 10 bytes of request: hi" || return
+  # A text/json request whose encoding (quoted in the error reason) holds the same.
+  before=$(error_count)
+  ask "$(frame forged-error.req --encoding $'utf-9\nShutting down\e[31m' --content '{}')" --no-shutdown
+  wait_for_error_line "$before"
+  log=$(cat "$SERVER_OUT" "$SERVER_ERR")
+  if grep -q $'\e' <<<"$log"; then
+    fail_hint "the server's log holds a raw escape character (ESC) that a peer sent: escape peer text before logging it (log_escape(): control characters become \\xNN)"
+    return
+  fi
+  expect_eq "a peer's content-type put $(grep -c '^Listening on ' <<<"$log") 'Listening on' lines in the log: escape the content-type with log_escape() before logging it, so its newline shows as \\x0a and cannot start a line" \
+    1 "$(grep -c '^Listening on ' <<<"$log")" || return
+  expect_eq "a peer's text put $(grep -c '^Shutting down' <<<"$log") 'Shutting down' lines in the log: peer text must be escaped in every log line (the content-type, error reasons)" \
+    0 "$(grep -c '^Shutting down' <<<"$log")" || return
+  expect_match "the 'Request from' line should show the content-type escaped, 'binary/x\\x0aListening on 6.6.6.6:66\\x0aShutting down\\x1b[2J' (log: $(server_log))" \
+    '^Request from [^ ]+: binary/x\\x0aListening on 6\.6\.6\.6:66\\x0aShutting down\\x1b\[2J, 2 bytes$' "$log" || return
+  expect_match "the error line should quote the encoding escaped, with \\x0a for its newline (log: $(server_log))" \
+    'Error from [^ ]+: .*utf-9\\x0aShutting down\\x1b\[31m' "$log"
+}
+
 # ---- app-client, against a server written from the protocol table ----------------------
 
 test_client_search() {

@@ -210,7 +210,9 @@ static void handle_readable(struct server *srv, struct conn *c)
      * was complete (or we would not be reading): tell the message, message_peer_closed().
      * Otherwise message_feed() the n bytes: it keeps what it needs, however few arrived.
      * Then look at c->msg.state: MESSAGE_READ_DONE means the whole request is in: log
-     * "Request from ADDR: CONTENT-TYPE, N bytes" and message_respond(), which puts the
+     * "Request from ADDR: CONTENT-TYPE, N bytes", the content-type escaped with
+     * log_escape() into a char[LOG_ESCAPED_LEN] (the peer chose it: a newline in it would
+     * forge a log line of its own), and message_respond(), which puts the
      * reply in the message and the state to MESSAGE_WRITE_REPLY (wants_to_write() then
      * asks select() about writability). MESSAGE_ERROR (now, or from message_respond()):
      * drop_conn() with c->msg.error, which logs "Error from ADDR: REASON". Never loop

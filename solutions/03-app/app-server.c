@@ -210,7 +210,9 @@ static void handle_readable(struct server *srv, struct conn *c)
      * was complete (or we would not be reading): tell the message, message_peer_closed().
      * Otherwise message_feed() the n bytes: it keeps what it needs, however few arrived.
      * Then look at c->msg.state: MESSAGE_READ_DONE means the whole request is in: log
-     * "Request from ADDR: CONTENT-TYPE, N bytes" and message_respond(), which puts the
+     * "Request from ADDR: CONTENT-TYPE, N bytes", the content-type escaped with
+     * log_escape() into a char[LOG_ESCAPED_LEN] (the peer chose it: a newline in it would
+     * forge a log line of its own), and message_respond(), which puts the
      * reply in the message and the state to MESSAGE_WRITE_REPLY (wants_to_write() then
      * asks select() about writability). MESSAGE_ERROR (now, or from message_respond()):
      * drop_conn() with c->msg.error, which logs "Error from ADDR: REASON". Never loop
@@ -228,7 +230,10 @@ static void handle_readable(struct server *srv, struct conn *c)
     else
         message_feed(&c->msg, chunk, (size_t)n);
     if (c->msg.state == MESSAGE_READ_DONE) {
-        log_info("Request from %s: %s, %zu bytes", c->peer, c->msg.content_type,
+        char type[LOG_ESCAPED_LEN];
+
+        log_info("Request from %s: %s, %zu bytes", c->peer,
+                 log_escape(c->msg.content_type, strlen(c->msg.content_type), type, sizeof type),
                  c->msg.content_length);
         message_respond(&c->msg);
     }
