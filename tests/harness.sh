@@ -249,6 +249,107 @@ proc_cpu_ticks() {
   sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
 }
 
+# ---- stopping, and running short ---------------------------------------------------------
+
+# stop_once SECONDS: sends one SIGTERM to the last started server and waits (bounded: SECONDS
+# times SLOW) for it to exit. Returns 0 with SERVER_STATUS set to its exit status if it did;
+# otherwise returns 1 with SERVER_STATUS=running (stop_server or tearDown ends it). Unlike
+# stop_server it never signals twice, so a stop request the server lost shows as lost.
+stop_once() {
+  local pid=$SERVER_PID limit=$(($1 * SLOW * 20)) i=0
+  kill -TERM "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt "$limit" ]; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    SERVER_STATUS=running
+    return 1
+  fi
+  wait "$pid" 2>/dev/null
+  SERVER_STATUS=$?
+  SERVER_PID=
+  return 0
+}
+
+# stop_trials N PROGRAM: N times, starts PROGRAM (start_server) with the slowwait shim, which
+# holds open the moment between a server's last look at its stop flag and its sleep in
+# accept(), select(), pselect() or poll() (150 ms instead of microseconds), sends it one
+# SIGTERM as soon as it has announced itself, and waits (bounded) for it to exit. Returns 0
+# if every one printed 'Shutting down' last and exited 0; otherwise 1, with STOP_TRIAL set
+# to the trial that went wrong and STOP_PROBLEM to "lost" (still running after STOP_WAIT
+# seconds) or to what the server did instead (exiting before it was asked to, for one).
+# A start that fails has failed the test already.
+stop_trials() {
+  local n=$1 prog=$2
+  for STOP_TRIAL in $(seq 1 "$n"); do
+    SERVER_PRELOAD=$TOOLS/slowwait.so SLOWWAIT_MS=150 start_server "$prog" || {
+      STOP_PROBLEM="it did not start"
+      return 1
+    }
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      STOP_PROBLEM="it had exited by itself, before any stop request ($(tail -n 1 "$SERVER_ERR" | cut -c1-80))"
+      return 1
+    fi
+    if ! stop_once "$STOP_WAIT"; then
+      STOP_PROBLEM=lost
+      return 1
+    fi
+    if [ "$SERVER_STATUS" != 0 ] || [ "$(tail -n 1 "$SERVER_OUT")" != "Shutting down" ]; then
+      STOP_PROBLEM="it exited $SERVER_STATUS, its last line '$(tail -n 1 "$SERVER_OUT" | cut -c1-80)'"
+      return 1
+    fi
+  done
+  return 0
+}
+
+# cpu_percent PID SECONDS: how much of one CPU the process used over the next SECONDS (a
+# window to measure over, not a wait for readiness), in percent; nothing if it has gone.
+cpu_percent() {
+  local t0 t1 hz
+  hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+  t0=$(proc_cpu_ticks "$1")
+  sleep "$2"
+  t1=$(proc_cpu_ticks "$1")
+  [ -n "$t0" ] && [ -n "$t1" ] || return 0
+  awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$2" 'BEGIN { printf "%d\n", d * 100 / hz / s }'
+}
+
+# tcp_listen_queue PORT: how many connections wait in the queue of the socket listening on
+# the local port PORT: completed by the kernel, not yet accept()ed by the program (ss asks
+# the kernel for that one socket, however many others the machine has).
+tcp_listen_queue() { ss -Hltn "sport = :$1" 2>/dev/null | awk '{ n += $2 } END { print n + 0 }'; }
+
+# tcp_send_queue PORT: the most bytes a connection with the local port PORT has queued for
+# sending that the peer has not taken yet (0 if none).
+tcp_send_queue() {
+  ss -Htn state established "sport = :$1" 2>/dev/null | awk '$2 > m { m = $2 } END { print m + 0 }'
+}
+
+# limit_fds PID ROOM: lowers the soft limit on open descriptors (RLIMIT_NOFILE, what
+# `ulimit -n` sets for a new process) of the running process PID so that it can open only
+# ROOM more: the one after fails with EMFILE. Prints the old soft limit, for
+# `limit_fds_restore PID OLD`. Returns 1 if prlimit (util-linux) is missing or refused.
+limit_fds() {
+  local pid=$1 room=$2 old used n=0 free=0
+  command -v prlimit >/dev/null || return 1
+  old=$(prlimit --pid "$pid" --nofile --output SOFT --noheadings 2>/dev/null | tr -d ' ') || return 1
+  used=" $(ls "/proc/$pid/fd" 2>/dev/null | tr '\n' ' ') "
+  # The limit is a bound on descriptor numbers: find the (ROOM+1)-th number not in use.
+  while :; do
+    if [[ $used != *" $n "* ]]; then
+      [ $free -eq "$room" ] && break
+      free=$((free + 1))
+    fi
+    n=$((n + 1))
+  done
+  prlimit --pid "$pid" --nofile="$n:" 2>/dev/null || return 1
+  echo "$old"
+}
+
+# limit_fds_restore PID OLD: gives PID back its soft descriptor limit OLD.
+limit_fds_restore() { prlimit --pid "$1" --nofile="$2:" 2>/dev/null; }
+
 # ---- valgrind ----------------------------------------------------------------------------
 
 VALGRIND_OPTS=(--leak-check=full --errors-for-leak-kinds=definite,indirect
