@@ -10,6 +10,15 @@ echo_through_client() {
   run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" <"$1" >"$GOT" 2>"$WORK/client.err"
 }
 
+# shim SHIM: sets SHIM_ENV to the command prefix that runs a client with the kit's
+# LD_PRELOAD shim build/tools/SHIM.so, as SERVER_PRELOAD does for a server (a sanitizer
+# build must be told that its runtime need not come first):
+#   run_client N "${SHIM_ENV[@]}" "$BIN/echo-client" ...
+shim() {
+  SHIM_ENV=(env LD_PRELOAD="$TOOLS/$1.so"
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+}
+
 test_usage() {
   describe "-h prints usage and exits 0; wrong arguments print usage on stderr and exit 2"
   given
@@ -103,6 +112,22 @@ test_partial_sends() {
     cmp -s "$sent" "$got"
 }
 
+test_client_partial_sends() {
+  describe "the client sends every byte even when write() takes only part of them"
+  start_kit_echo || return
+  local sent got=$WORK/got
+  sent=$(random_file partial.bin 262144)
+  shim shortsend
+  run_client "$CLIENT_WAIT" "${SHIM_ENV[@]}" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" \
+    <"$sent" >"$got" 2>"$WORK/client.err"
+  if [ "$CLIENT_STATUS" = 124 ]; then
+    fail_hint "echo-client hung while write() took only part of each buffer: a chunk sent only in part is never echoed in full, and reading it all back waits for ever; write_all() must loop until every byte is written"
+    return
+  fi
+  expect_ok "got $(wc -c <"$got") of 262144 bytes back, or different bytes, while write() took only part of each buffer ($(head -c 200 "$WORK/client.err")): write() returns how many bytes it took; write_all() must loop until all are written" \
+    cmp -s "$sent" "$got"
+}
+
 test_clients_one_after_another() {
   describe "five clients one after another each get their own message back, each logged"
   start_server echo-server || return
@@ -176,6 +201,17 @@ test_server_tries_every_address() {
   local out
   out=$(run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" 127.0.0.1 "$SERVER_PORT" <<<"first or second" 2>/dev/null)
   expect_eq "the server echoed '$out'" "first or second" "$out"
+}
+
+test_client_tries_every_address() {
+  describe "the client tries each address getaddrinfo() returns until one connects"
+  start_kit_echo || return
+  local out
+  # The shim puts 127.0.0.2 first, where nothing listens: connect() is refused there.
+  shim deadfirst
+  out=$(run_client "$CLIENT_WAIT" "${SHIM_ENV[@]}" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "second address" 2>"$WORK/err")
+  expect_eq "got '$out' ($(head -c 200 "$WORK/err")) when getaddrinfo() returned 127.0.0.2, where nothing listens, before 127.0.0.1: when connect() fails, close that socket and try the next address in the ai_next list" \
+    "second address" "$out"
 }
 
 test_explicit_port() {
