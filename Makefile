@@ -13,7 +13,7 @@ SOLUTIONS := $(sort $(wildcard solutions/[0-9][0-9]-*))
 LESSON_NAMES := $(notdir $(SOLUTIONS))
 
 .DEFAULT_GOAL := all
-.PHONY: all solutions skeletons tools test lessons check-lessons demo deps dist-solutions clean help
+.PHONY: all solutions skeletons tools test check lessons check-lessons demo deps dist-solutions clean help
 
 ## make: build every solution and every lesson skeleton (into build/)
 all: solutions skeletons
@@ -34,7 +34,11 @@ tools:
 NO_SOLUTIONS = echo "This copy of the kit has no solutions/ (a student handout): 'make $@' needs them. Grade your own work with 'make grade'." >&2; exit 1
 
 test: deps
-	@$(if $(SOLUTIONS),tests/check,$(NO_SOLUTIONS))
+	@$(if $(SOLUTIONS),tests/check test,$(NO_SOLUTIONS))
+
+## make check: the maintainers' checks on top of make test (grader, sanitizers, fuzzing...)
+check: deps
+	@$(if $(SOLUTIONS),tests/check check,$(NO_SOLUTIONS))
 
 ## make lessons [FORCE=1]: regenerate lessons/ from solutions/ (keeps a student's edits)
 lessons:
@@ -63,9 +67,11 @@ clean:
 help:
 	@echo "Targets:"
 	@echo "  make                 build every solution and lesson skeleton (into build/)"
-	@echo "  make test            run every test suite against solutions/ (valgrind included)"
-	@echo "                       plus the kit's own checks (skeletons, grader, slides in a"
-	@echo "                       browser, sanitizers, fuzzing, load); ends 'N passed, N failed'"
+	@echo "  make test            every lesson suite against solutions/ (valgrind included), the"
+	@echo "                       drift and skeleton checks; a few minutes; ends 'N passed, N failed'"
+	@echo "  make check           the maintainers' checks on top: the grader's self-test (hostile"
+	@echo "                       submissions, mistake catalogue), every TODO stubbed alone,"
+	@echo "                       sanitizers, fuzzing, load, the handout, slides in a browser"
 	@echo "  make grade [LESSON=NN-name] [SUBMISSION=DIR]"
 	@echo "                       grade your code (default: lessons/) and print a scoreboard"
 	@echo "  make handout         the student tarball (no solutions) in dist/"

@@ -1,7 +1,8 @@
 # slides.mk - `make slides`: every deck under slides/ rendered to one self-contained HTML
 # file under build/slides/, with an index page. Included by the top Makefile.
 #
-# A deck is slides/NN-name.md (Markdown for pandoc, slide level 2). Its lines
+# A deck is slides/NN-name.md (Markdown for pandoc, slide level 2), and NN-name-after.md is
+# the lesson's deck for after the lab, the only one allowed to show the TODOs' answers. Its lines
 # "<!-- code: FILE REGION -->" become code blocks extracted from the solutions at build
 # time (slides/tools/expand.sh); its images are the Graphviz diagrams slides/diagrams/*.dot,
 # rendered to SVG here. pandoc renders with reveal.js 4, pinned in slides/package-lock.json

@@ -425,8 +425,7 @@ test_client_valgrind() {
   start_kit_echo || return
   local sent got=$WORK/got
   sent=$(random_file v.bin 524288)
-  run_client 60 valgrind "${VALGRIND_OPTS[@]}" --log-file="$WORK/client.valgrind" \
-    "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" <"$sent" >"$got" 2>/dev/null
+  run_client_valgrind 60 "$WORK/client.valgrind" echo-client 127.0.0.1 "$SERVER_PORT" <"$sent" >"$got" 2>/dev/null
   expect_eq "under valgrind echo-client exited $CLIENT_STATUS (99 means valgrind found errors)" 0 "$CLIENT_STATUS"
   expect_ok "under valgrind echo-client's output differs from its input" cmp -s "$sent" "$got"
   local problems

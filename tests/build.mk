@@ -1,10 +1,12 @@
 # build.mk - compiles one tree of lesson programs: solutions/, lessons/ or a submission.
 #
-#   make -f tests/build.mk SRC=DIR OUT=DIR [LESSON=NN-name] [CC=...] [EXTRA_CFLAGS=...]
+#   make -f tests/build.mk SRC=DIR OUT=DIR [LESSON="NN-name ..."] [CC=...] [EXTRA_CFLAGS=...]
 #
-# A tree holds lesson folders NN-name/. In each, every *-server.c and *-client.c is a
-# program; the other .c files are modules linked into each program of that lesson, with the
-# kit's common/ library. A lesson whose sources include <jansson.h> links jansson.
+# A tree holds lesson folders NN-name/. In each, every .c file that defines main() is a
+# program (OUT/NN-name/PROGRAM); the lesson's other .c files are modules linked into each of
+# its programs, with the kit's helper library (common/, built once per tree into
+# OUT/.obj/common/libkit.a). A lesson whose sources include <jansson.h> links jansson.
+# Objects and their header dependencies (-MMD -MP) live under OUT/.obj/.
 KIT := $(patsubst %/tests/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 SRC ?= $(KIT)/solutions
 OUT ?= $(KIT)/build/solutions
@@ -13,24 +15,46 @@ LESSON ?= $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard $(SRC)/[0-9][0-9]-*/*
 CC ?= cc
 CFLAGS ?= -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -O2 -g
 EXTRA_CFLAGS ?=
-COMMON_SRC := $(wildcard $(KIT)/common/*.c)
-COMMON_HDR := $(wildcard $(KIT)/common/*.h)
-JANSSON_CFLAGS = $(shell pkg-config --cflags jansson 2>/dev/null)
-JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+CPPFLAGS := -I$(KIT)/common -MMD -MP
+JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+OBJ := $(OUT)/.obj
 
-programs_of = $(patsubst $(SRC)/%.c,$(OUT)/%,$(wildcard $(SRC)/$1/*-server.c $(SRC)/$1/*-client.c))
-modules_of = $(filter-out %-server.c %-client.c,$(wildcard $(SRC)/$1/*.c))
-uses_jansson = $(shell grep -ls '<jansson.h>' $(SRC)/$1/*.c $(SRC)/$1/*.h 2>/dev/null)
+# The helper library.
+LIBKIT := $(OBJ)/common/libkit.a
+LIBKIT_OBJS := $(patsubst $(KIT)/common/%.c,$(OBJ)/common/%.o,$(wildcard $(KIT)/common/*.c))
 
-all: $(foreach l,$(LESSON),$(call programs_of,$l))
+# A lesson's sources: which define main() (programs), which do not (modules).
+sources_of = $(wildcard $(SRC)/$1/*.c)
+MAIN_RE := '^int[[:space:]]+main[[:space:]]*[(]'
+mains_of = $(if $(call sources_of,$1),$(shell grep -lE $(MAIN_RE) $(call sources_of,$1)))
+programs_of = $(patsubst $(SRC)/%.c,$(OUT)/%,$(call mains_of,$1))
+modules_of = $(patsubst $(SRC)/%.c,$(OBJ)/%.o,$(filter-out $(call mains_of,$1),$(call sources_of,$1)))
+libs_of = $(if $(shell grep -ls '<jansson.h>' $(SRC)/$1/*.c $(SRC)/$1/*.h 2>/dev/null),$(JANSSON_LIBS))
 
-define lesson_rules
-$(OUT)/$1/%: $(SRC)/$1/%.c $(call modules_of,$1) $(wildcard $(SRC)/$1/*.h) $(COMMON_SRC) $(COMMON_HDR)
-	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS) $$(EXTRA_CFLAGS) -I$(KIT)/common -I$(SRC)/$1 \
-		$(if $(call uses_jansson,$1),$$(JANSSON_CFLAGS)) -o $$@ $$< \
-		$(call modules_of,$1) $(COMMON_SRC) $(if $(call uses_jansson,$1),$$(JANSSON_LIBS))
-endef
-$(foreach l,$(LESSON),$(eval $(call lesson_rules,$l)))
+PROGRAMS := $(foreach l,$(LESSON),$(call programs_of,$l))
+
+all: $(PROGRAMS)
+
+$(OBJ)/common/%.o: $(KIT)/common/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c -o $@ $<
+
+$(LIBKIT): $(LIBKIT_OBJS)
+	$(AR) rcs $@ $^
+
+$(OBJ)/%.o: $(SRC)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(JANSSON_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c -o $@ $<
+
+# OUT/NN-name/PROGRAM: its own object, the lesson's modules, the library.
+.SECONDEXPANSION:
+$(PROGRAMS): $(OUT)/%: $(OBJ)/%.o $$(call modules_of,$$(*D)) $(LIBKIT)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $(filter %.o,$^) $(LIBKIT) $(call libs_of,$(*D))
+
+-include $(LIBKIT_OBJS:.o=.d) $(patsubst $(OUT)/%,$(OBJ)/%.d,$(PROGRAMS)) \
+	$(foreach l,$(LESSON),$(patsubst %.o,%.d,$(call modules_of,$l)))
 
 .PHONY: all
+.DELETE_ON_ERROR:

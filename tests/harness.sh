@@ -2,63 +2,108 @@
 # suite with ". "$SHUNIT2"" (the runner sets it, or the system's shunit2 is used).
 #
 # The runner (tests/run) sets, for one test at a time:
-#   BIN      the folder holding the lesson's built programs (solution, skeleton or submission)
-#   TOOLS    the folder holding the kit's built C test tools
-#   WORK     an empty scratch folder for this test
-#   RESULTS  a file the test's outcome is appended to
-#   SLOW     a factor (1, 2, ...) for every bounded wait: sanitizer builds run slower
-#   VALGRIND 0 to skip the valgrind tests (they then say so); anything else runs them
+#   BIN         the folder holding the lesson's built programs (solution, skeleton or submission)
+#   TOOLS       the folder holding the kit's built C test tools
+#   WORK        an empty scratch folder for this test
+#   WORK_SHOWN  where WORK's files can be found once the test is over (the grader keeps
+#               them in its output folder): hints name files there
+#   RESULTS     the file the test's result row is appended to (see tests/rows.sh)
+#   SLOW        a factor (1, 2, ...) for every bounded wait: sanitizer builds run slower
+#   VALGRIND    0 to skip the valgrind tests (they then say so); anything else runs them
+#   CONTAIN     set by the grader: the programs under test are contained (see
+#               tests/grader/contain). BIN then holds small scripts that run each real
+#               program (in REAL_BIN) through `contain run`, so that every way a test starts
+#               one of them is contained; start_server and run_client_valgrind use REAL_BIN.
 # Run by hand, a suite picks sensible defaults (solutions built under build/solutions).
 #
-# A test calls `describe "what it checks, for a student"` first, then starts programs with
-# start_server / run_client and checks with expect_* or fail_hint "HINT", where HINT names
-# the likely mistake. Every process a test starts is stopped in tearDown by its process
+# A test calls `describe "what it checks, for a student"` first, then, if it makes sense
+# only once other tests pass, `needs test_a ...` (the runner reads these lines: when a
+# needed test fails, this one is not run, and says which to fix first). It starts programs
+# with start_server / run_client and checks with expect_* or fail_hint "HINT", where HINT
+# says what happened and names the likely mistake. A test passes when it made at least one
+# check and none failed. Every process a test starts is stopped in tearDown by its process
 # group, and every wait is bounded.
 
 KIT=${KIT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 SHUNIT2=${SHUNIT2:-/usr/share/shunit2/shunit2}
 TOOLS=${TOOLS:-$KIT/build/tools}
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/kit-test.XXXXXX")}
+WORK_SHOWN=${WORK_SHOWN:-$WORK}
 RESULTS=${RESULTS:-$WORK/results.tsv}
 SLOW=${SLOW:-1}
 VALGRIND=${VALGRIND:-1}
 export SHUNIT_COLOR=${SHUNIT_COLOR:-none}
 mkdir -p "$WORK"
+. "$KIT/tests/rows.sh"
+
+# RUN_DIR: the one folder the programs under test may write in (their working folder when
+# the grader contains them): a test that hands a program a file name (a Unix socket's
+# path, say) puts it here.
+RUN_DIR=${CONTAIN_RUN:-$WORK/run}
+mkdir -p "$RUN_DIR"
 
 # The suite's lesson folder name ("01-echo"), from the suite's file name.
 LESSON=$(basename "${BASH_SOURCE[1]}" .sh)
 BIN=${BIN:-$KIT/build/solutions/$LESSON}
+REAL_BIN=${REAL_BIN:-$BIN}
 
-# Bounded waits, in seconds (multiplied by SLOW).
+# Bounded waits, in seconds (multiplied by SLOW). They are generous: each ends as soon as
+# what it waits for has happened, so a correct program never waits them out.
 READY_WAIT=10          # for a server's "Listening on" line
 VALGRIND_READY_WAIT=30 # the same under valgrind, which starts slowly
 STOP_WAIT=10           # for a server to exit after SIGTERM
 CLIENT_WAIT=20         # for a client to finish
 
+_test=""
 _desc=""
 _given=0
+_skip_reason=""
+_failed=0
+_checks=0
 _hints=()
 _pids=()
 _server_count=0
+_started_ns=0
 
 # ---- describing and judging a test ---------------------------------------------------
 
-# describe TEXT: the one line a student reads for this test.
-describe() { _desc=$*; }
+# describe TEXT: the one line a student reads for this test. Call it first in each test.
+describe() {
+  _test=${FUNCNAME[1]}
+  _desc=$*
+}
 
 # given: this test checks code the skeleton already provides (argument handling), so the
 # untouched skeleton may pass it; it earns no points and the inverse check skips it.
 given() { _given=1; }
 
-# fail_hint HINT: fails the test with HINT, the probable mistake, in words for a student.
+# needs TEST...: this test only makes sense once TEST passes. The runner reads the line
+# before it runs anything (tests/run); when the suite runs by hand it does nothing.
+needs() { :; }
+
+# skip_test REASON: the test is not run, for a reason that is not the code's fault.
+skip_test() {
+  _skip_reason=$1
+  startSkipping
+}
+
+# fail_hint HINT: fails the test with HINT: what happened, then the probable mistake.
 fail_hint() {
+  _failed=1
   _hints+=("$1")
   fail "$1"
 }
 
+# passed_check: counts a check that held (expect_* do it; a test that checks by other
+# means says so, so that a test which checked nothing cannot pass).
+passed_check() { _checks=$((_checks + 1)); }
+
 # expect_eq HINT EXPECTED ACTUAL: fails with HINT unless EXPECTED and ACTUAL are equal.
 expect_eq() {
-  [ "$2" = "$3" ] && return 0
+  if [ "$2" = "$3" ]; then
+    passed_check
+    return 0
+  fi
   fail_hint "$1"
   return 1
 }
@@ -67,16 +112,96 @@ expect_eq() {
 expect_ok() {
   local hint=$1
   shift
-  "$@" && return 0
+  if "$@"; then
+    passed_check
+    return 0
+  fi
   fail_hint "$hint"
   return 1
 }
 
 # expect_match HINT REGEX TEXT: fails with HINT unless TEXT matches the extended REGEX.
 expect_match() {
-  printf '%s\n' "$3" | grep -Eq -- "$2" && return 0
+  if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+    passed_check
+    return 0
+  fi
   fail_hint "$1"
   return 1
+}
+
+# ---- evidence for hints ------------------------------------------------------------------
+
+# shown FILE: FILE's path as the student will find it after the test (see WORK_SHOWN).
+shown() {
+  local f=$1
+  [ "${f#"$WORK"/}" != "$f" ] && f=$WORK_SHOWN/${f#"$WORK"/}
+  printf '%s' "$f"
+}
+
+# exit_story STATUS: how a program ended, in words, from its exit status.
+exit_story() {
+  local s=$1 sig
+  case "$s" in
+    "") echo "is still running" ;;
+    0) echo "exited 0" ;;
+    124) echo "did not finish in time and was stopped" ;;
+    timeout) echo "did not exit in time and was killed" ;;
+    *)
+      if [ "$s" -gt 128 ] 2>/dev/null; then
+        sig=SIG$(kill -l $((s - 128)) 2>/dev/null)
+        case "$sig" in
+          SIGSEGV | SIGBUS) echo "was killed by $sig (a crash: a bad pointer or an out-of-bounds access; run it under valgrind to see where)" ;;
+          SIGABRT) echo "was killed by SIGABRT (abort(): a failed assert(), or the C library caught memory corruption)" ;;
+          SIGPIPE) echo "was killed by SIGPIPE (it wrote to a connection the peer had closed: ignore SIGPIPE and handle EPIPE)" ;;
+          SIGFPE) echo "was killed by SIGFPE (an arithmetic error such as a division by zero)" ;;
+          SIGXCPU) echo "was killed by SIGXCPU (it used up its CPU time: an endless loop?)" ;;
+          SIGXFSZ) echo "was killed by SIGXFSZ (it wrote more output than allowed: printing without end?)" ;;
+          SIGKILL) echo "was killed by SIGKILL (it had to be stopped, or a limit stopped it)" ;;
+          *) echo "was killed by $sig" ;;
+        esac
+      else
+        echo "exited $s"
+      fi
+      ;;
+  esac
+}
+
+# last_lines FILE [N]: the last N (default 3) lines of FILE, shortened, for a hint.
+last_lines() {
+  local n=${2:-3}
+  [ -s "$1" ] || { echo "(nothing)"; return; }
+  tail -n "$n" "$1" | cut -c1-160
+}
+
+# bytes_story SENT GOT: what came back compared with what was sent, in a few lines: the
+# sizes, and where they first differ with a hex and text view of both around that byte.
+bytes_story() {
+  local sent=$1 got=$2 ns ng at from
+  ns=$(wc -c <"$sent")
+  ng=$(wc -c <"$got" 2>/dev/null || echo 0)
+  if cmp -s "$sent" "$got"; then
+    echo "all $ns bytes came back intact"
+    return
+  fi
+  at=$(cmp "$sent" "$got" 2>/dev/null | sed -n 's/.* differ: .*byte \([0-9]*\).*/\1/p')
+  if [ -z "$at" ]; then
+    # One is a prefix of the other.
+    at=$((ng < ns ? ng + 1 : ns + 1))
+  fi
+  from=$((at > 9 ? at - 9 : 0))
+  echo "sent $ns bytes, got $ng back; the first difference is at byte $((at - 1)) (counting from 0):"
+  printf '  sent: %s\n' "$(_peek "$sent" "$from")"
+  printf '  got:  %s\n' "$(_peek "$got" "$from")"
+}
+
+# _peek FILE OFFSET: 16 bytes of FILE from OFFSET, in hex and as text (dots for the rest).
+_peek() {
+  local hex text
+  hex=$(od -An -tx1 -v -j "$2" -N 16 "$1" 2>/dev/null | tr -s ' \n' ' ')
+  text=$(head -c $(($2 + 16)) "$1" 2>/dev/null | tail -c +$(($2 + 1)) | LC_ALL=C tr -c '[:print:]' '.')
+  [ -n "${hex// /}" ] || { echo "(nothing there: it ended before)"; return; }
+  echo "@$2:${hex% } |$text|"
 }
 
 # ---- processes -------------------------------------------------------------------------
@@ -117,47 +242,130 @@ wait_for_line() {
   return 1
 }
 
+# wait_until SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (returns 0) or
+# SECONDS have passed (returns 1).
+wait_until() {
+  local limit=$(($1 * SLOW * 20)) i=0
+  shift
+  while ! "$@"; do
+    [ $i -lt "$limit" ] || return 1
+    sleep 0.05
+    i=$((i + 1))
+  done
+  return 0
+}
+
+# _program_cmd PRELOAD VALGRIND_LOG PROGRAM [ARGS...]: sets the array _cmd to the command
+# running PROGRAM of the code under test (REAL_BIN/PROGRAM): with the LD_PRELOAD shim
+# PRELOAD and under valgrind (its log on descriptor 3) when they are not empty; through
+# `contain run` when the grader contains the code.
+_program_cmd() {
+  local preload=$1 vglog=$2 exe=$REAL_BIN/$3
+  shift 3
+  if [ -n "$vglog" ]; then
+    set -- valgrind "${VALGRIND_OPTS[@]}" --log-fd=3 "$exe" "$@"
+  else
+    set -- "$exe" "$@"
+  fi
+  if [ -n "${CONTAIN:-}" ]; then
+    _cmd=("$KIT/tests/grader/contain" run ${preload:+--preload "$preload"} ${vglog:+--keep-fd 3} "$@")
+  elif [ -n "$preload" ]; then
+    # A sanitizer build must be told that its runtime need not come first.
+    _cmd=(env LD_PRELOAD="$preload" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@")
+  else
+    _cmd=("$@")
+  fi
+}
+
+# A valgrind log comes through a pipe, read by a `cat` of the harness: a program under test
+# cannot reopen it to rewrite what valgrind wrote (through /proc/self/fd), only add to it.
+declare -A _vg_readers=()
+_vg_open() {
+  rm -f "$1" "$1.fifo"
+  mkfifo "$1.fifo" || return 1
+  cat "$1.fifo" >"$1" &
+  _vg_readers[$1]=$!
+}
+# _vg_wait LOG: waits (bounded) until everything valgrind wrote to LOG is there.
+_vg_wait() {
+  local pid=${_vg_readers[$1]:-}
+  [ -n "$pid" ] || return 0
+  wait_until 20 _gone "$pid"
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  unset "_vg_readers[$1]"
+  rm -f "$1.fifo"
+}
+# _gone PID: true once PID has exited (a zombie not yet reaped counts as gone).
+_gone() {
+  kill -0 "$1" 2>/dev/null || return 0
+  [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]
+}
+
+# _program_pid JOB: the pid of the program a job started with _program_cmd runs: the job
+# itself, or, in the grader's sandbox, the program two levels down (bwrap, its init).
+_program_pid() {
+  local pid=$1 level
+  if [ "${CONTAIN:-}" = sandbox ]; then
+    for level in 1 2; do
+      pid=$(cat /proc/"$pid"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
+      [ -n "$pid" ] || { echo "$1"; return; }
+    done
+  fi
+  echo "$pid"
+}
+
 # start_server PROGRAM [ARGS...]: starts $BIN/PROGRAM in its own process group (default
-# arguments: 127.0.0.1 0) and waits for its "Listening on HOST:PORT" line. Sets SERVER_PID,
-# SERVER_PORT, SERVER_HOST, SERVER_OUT (stdout file), SERVER_ERR (stderr file).
+# arguments: 127.0.0.1 0) and waits for its "Listening on HOST:PORT" line. Sets SERVER_PID
+# (the program's pid: for signals and /proc), SERVER_PORT, SERVER_HOST, SERVER_OUT (stdout
+# file), SERVER_ERR (stderr file).
 # With VALGRIND_LOG set to a file name, runs it under valgrind logging there; with
 # SERVER_PRELOAD set to a shared object, runs it with that LD_PRELOAD shim.
 # Returns 1, after failing the test with a hint, if the line does not come.
 start_server() {
-  local prog=$1 wait=$READY_WAIT
-  shift
+  _start_server "" "$@"
+}
+
+# _start_server TOOL PROGRAM [ARGS...]: start_server; TOOL not empty: PROGRAM is one of the
+# kit's own test tools (in TOOLS), trusted, never contained.
+_start_server() {
+  local tool=$1 prog=$2 wait=$READY_WAIT
+  shift 2
   [ $# -gt 0 ] || set -- 127.0.0.1 0
   _server_count=$((_server_count + 1))
   SERVER_OUT=$WORK/$prog.$_server_count.out
   SERVER_ERR=$WORK/$prog.$_server_count.err
+  SERVER_STATUS=
   : >"$SERVER_OUT"
-  if [ ! -x "$BIN/$prog" ]; then
+  if [ -n "$tool" ]; then
+    _cmd=("$TOOLS/$prog" "$@")
+  elif [ ! -x "$BIN/$prog" ]; then
     fail_hint "$prog was not built: look for compiler errors above"
     return 1
-  fi
-  if [ -n "${VALGRIND_LOG:-}" ]; then
-    wait=$VALGRIND_READY_WAIT
-    setsid valgrind "${VALGRIND_OPTS[@]}" --log-file="$VALGRIND_LOG" \
-      "$BIN/$prog" "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
-  elif [ -n "${SERVER_PRELOAD:-}" ]; then
-    # A shim in front of the C library (see tests/tools/*-preload.c); a sanitizer build
-    # must be told that its runtime need not come first.
-    setsid env LD_PRELOAD="$SERVER_PRELOAD" \
-      ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-      "$BIN/$prog" "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
   else
-    setsid "$BIN/$prog" "$@" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
+    _program_cmd "${SERVER_PRELOAD:-}" "${VALGRIND_LOG:-}" "$prog" "$@"
   fi
-  SERVER_PID=$!
-  _track "$SERVER_PID"
-  if ! wait_for_line "$SERVER_OUT" '^Listening on ' "$wait" "$SERVER_PID"; then
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-      fail_hint "$prog printed no 'Listening on HOST:PORT' line within $((wait * SLOW))s: print it (and flush) once listen() succeeds, with the port the system chose"
+  if [ -z "$tool" ] && [ -n "${VALGRIND_LOG:-}" ]; then
+    wait=$VALGRIND_READY_WAIT
+    _vg_open "$VALGRIND_LOG" || { fail_hint "cannot make a pipe for valgrind's log"; return 1; }
+    setsid "${_cmd[@]}" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null 3>"$VALGRIND_LOG.fifo" &
+  else
+    setsid "${_cmd[@]}" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
+  fi
+  SERVER_JOB=$!
+  SERVER_PID=$SERVER_JOB
+  _track "$SERVER_JOB"
+  if ! wait_for_line "$SERVER_OUT" '^Listening on ' "$wait" "$SERVER_JOB"; then
+    if kill -0 "$SERVER_JOB" 2>/dev/null; then
+      fail_hint "$prog printed no 'Listening on HOST:PORT' line within $((wait * SLOW))s (its stdout: $(last_lines "$SERVER_OUT" 2 | tr '\n' ' ')): print it, and flush, once listen() succeeds, with the port the system chose"
     else
-      fail_hint "$prog exited without printing 'Listening on HOST:PORT' (stderr: $(head -c 300 "$SERVER_ERR" | head -n 3 | tr '\n' ' '))"
+      wait "$SERVER_JOB" 2>/dev/null
+      SERVER_STATUS=$?
+      fail_hint "$prog $(exit_story "$SERVER_STATUS") without printing 'Listening on HOST:PORT' (its stderr: $(last_lines "$SERVER_ERR" 3 | tr '\n' ' '))"
     fi
     return 1
   fi
+  [ -n "$tool" ] || SERVER_PID=$(_program_pid "$SERVER_JOB")
   local line
   line=$(grep -m1 '^Listening on ' "$SERVER_OUT")
   SERVER_PORT=${line##*:}
@@ -176,7 +384,7 @@ start_server() {
 # tests/tools/mcecho.c, which can also misbehave on purpose) on 127.0.0.1 port 0, so that a
 # test of a client does not depend on the student's server.
 start_kit_echo() {
-  BIN=$TOOLS start_server mcecho "$@" 127.0.0.1 0
+  _start_server tool mcecho "$@" 127.0.0.1 0
 }
 
 # random_file NAME BYTES: writes BYTES random bytes to $WORK/NAME and prints its path.
@@ -186,33 +394,48 @@ random_file() {
 }
 
 # server_alive: true while the last started server runs.
-server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
+server_alive() { [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; }
 
-# expect_server_alive HINT-CONTEXT: fails unless the last started server still runs.
+# server_end_story: how the last started server ended ("was killed by SIGSEGV ..."), and
+# the last lines it printed on stderr.
+server_end_story() {
+  if [ -z "${SERVER_STATUS:-}" ] && [ -n "${SERVER_JOB:-}" ] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    # The program has gone: its job (in the sandbox, bwrap) ends with its status.
+    wait_until 5 _gone "$SERVER_JOB"
+    wait "$SERVER_JOB" 2>/dev/null
+    SERVER_STATUS=$?
+  fi
+  echo "$(exit_story "$SERVER_STATUS"); its stderr ends: $(last_lines "$SERVER_ERR" 2 | tr '\n' ' ')"
+}
+
+# expect_server_alive CONTEXT: fails unless the last started server still runs.
 expect_server_alive() {
-  server_alive && return 0
-  fail_hint "the server died $1 ($(tail -n 2 "$SERVER_ERR" 2>/dev/null | tr '\n' ' ')): one client must never stop the server; check every return value and ignore SIGPIPE"
+  if server_alive; then
+    passed_check
+    return 0
+  fi
+  fail_hint "the server stopped $1: it $(server_end_story). One client must never stop the server: check every return value, and close only that client's connection when it fails"
   return 1
 }
 
 # stop_server: SIGTERM to the last started server; waits (bounded) and sets SERVER_STATUS to
-# its exit status (143 if it had to be killed). Safe to call twice.
+# its exit status ("timeout" if it had to be killed). Safe to call twice.
 stop_server() {
-  SERVER_STATUS=
   [ -n "${SERVER_PID:-}" ] || return 0
-  local pid=$SERVER_PID limit=$((STOP_WAIT * SLOW * 10)) i=0
+  local job=$SERVER_JOB limit=$((STOP_WAIT * SLOW * 10)) i=0
+  SERVER_STATUS=
   [ -n "${VALGRIND_LOG:-}" ] && limit=$((limit * 3))
-  kill -TERM "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null && [ $i -lt "$limit" ]; do
+  kill -TERM "$SERVER_PID" 2>/dev/null
+  while kill -0 "$job" 2>/dev/null && [ $i -lt "$limit" ]; do
     sleep 0.1
     i=$((i + 1))
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL -- "-$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+  if kill -0 "$job" 2>/dev/null; then
+    kill -KILL -- "-$job" 2>/dev/null
+    wait "$job" 2>/dev/null
     SERVER_STATUS=timeout
   else
-    wait "$pid" 2>/dev/null
+    wait "$job" 2>/dev/null
     SERVER_STATUS=$?
   fi
   SERVER_PID=
@@ -227,6 +450,16 @@ run_client() {
   timeout -k 2 "$limit" "$@"
   CLIENT_STATUS=$?
   return $CLIENT_STATUS
+}
+
+# run_client_valgrind SECONDS LOG PROGRAM [ARGS...]: run_client for PROGRAM of the code
+# under test under valgrind, its report in LOG (read it with valgrind_problems).
+run_client_valgrind() {
+  local limit=$1 log=$2
+  shift 2
+  _program_cmd "" "$log" "$@"
+  _vg_open "$log" || { fail_hint "cannot make a pipe for valgrind's log"; return 1; }
+  run_client "$limit" "${_cmd[@]}" 3>"$log.fifo"
 }
 
 # ---- what a process uses (Linux /proc) -------------------------------------------------
@@ -359,10 +592,7 @@ VALGRIND_OPTS=(--leak-check=full --errors-for-leak-kinds=definite,indirect
 # are switched off or valgrind is missing.
 skip_without_valgrind() {
   if [ "$VALGRIND" = 0 ]; then
-    startSkipping
-    echo "SKIP: valgrind tests are switched off for this run (VALGRIND=0)"
-    _hints+=("skipped: valgrind tests switched off (VALGRIND=0)")
-    _skipped=1
+    skip_test "valgrind tests are switched off for this run (VALGRIND=0)"
     return 0
   fi
   if ! command -v valgrind >/dev/null; then
@@ -374,31 +604,45 @@ skip_without_valgrind() {
 
 # valgrind_problems LOG: prints what valgrind found in LOG, in a few words, or nothing if
 # the run was clean: memory errors, definite or indirect leaks, and sockets still open at
-# exit (valgrind 3.19 lists those without failing, so the log is read).
+# exit (valgrind 3.19 lists those without failing, so the log is read). A log without
+# valgrind's closing summary is a problem too: the program did not finish under valgrind.
 valgrind_problems() {
   local log=$1 errors leaks sockets
+  _vg_wait "$log"
   [ -s "$log" ] || { echo "no valgrind log was written"; return; }
-  errors=$(grep -m1 -Eo 'ERROR SUMMARY: [0-9]+' "$log" | grep -Eo '[0-9]+$')
-  [ "${errors:-0}" != 0 ] && echo "valgrind found $errors memory error(s) (invalid read/write, uninitialised value or leak): see $log"
+  if ! grep -q 'ERROR SUMMARY: [0-9]' "$log"; then
+    echo "valgrind's log has no closing summary: the program did not finish normally under valgrind (see $(shown "$log"))"
+    return
+  fi
+  # The largest count the log holds: lines a program printed itself cannot lower it.
+  errors=$(grep -Eo 'ERROR SUMMARY: [0-9]+' "$log" | grep -Eo '[0-9]+$' | sort -n | tail -n 1)
+  [ "${errors:-0}" != 0 ] && echo "valgrind found $errors memory error(s) (invalid read/write, uninitialised value or leak): the report is $(shown "$log")"
   leaks=$(grep -E 'definitely lost: [1-9]|indirectly lost: [1-9]' "$log" | head -n 2 | sed 's/^==[0-9]*== *//' | tr '\n' ' ')
   [ -n "$leaks" ] && echo "memory leaked: $leaks- free every allocation on every path"
-  sockets=$(grep -A1 -E 'Open AF_(INET|INET6|UNIX) socket' "$log" | grep -c -E 'Open AF_' )
+  sockets=$(grep -A1 -E 'Open AF_(INET|INET6|UNIX) socket' "$log" | grep -c -E 'Open AF_')
   if [ "$sockets" != 0 ] && grep -A1 -E 'Open AF_(INET|INET6|UNIX) socket' "$log" | grep -vq 'inherited from parent'; then
     echo "sockets left open at exit: close every socket (the listener and each client) before exiting"
   fi
+  return 0
 }
 
 # ---- shunit2 hooks -----------------------------------------------------------------------
 
 setUp() {
+  _test=""
   _desc=""
   _given=0
-  _skipped=0
+  _skip_reason=""
+  _failed=0
+  _checks=0
   _hints=()
   _pids=()
   SERVER_PID=
+  SERVER_JOB=
+  SERVER_STATUS=
   VALGRIND_LOG=
   SERVER_PRELOAD=
+  _started_ns=$(date +%s%N)
   return 0
 }
 
@@ -409,20 +653,27 @@ tearDown() {
     stop_group "$pid" 2
   done
   _pids=()
+  for pid in "${_vg_readers[@]}"; do
+    kill "$pid" 2>/dev/null
+  done
+  _vg_readers=()
   SERVER_PID=
-  [ -n "${_shunit_test_:-}" ] && [ "${_recorded:-}" != "$_shunit_test_" ] || return 0
-  _recorded=$_shunit_test_
+  [ -n "$_test" ] || return 0
   local status=pass hint
-  [ "${__shunit_testSuccess:-0}" = 0 ] || status=fail
-  [ "$_skipped" = 1 ] && [ "$status" = pass ] && status=skip
-  if [ "$status" = fail ] && [ ${#_hints[@]} -eq 0 ]; then
-    _hints=("an assertion failed; the lines above say which")
+  if [ "$_failed" = 1 ]; then
+    status=fail
+  elif [ -n "$_skip_reason" ]; then
+    status=skip
+    _hints=("$_skip_reason")
+  elif [ "$_checks" = 0 ]; then
+    status=fail
+    _hints=("the test ended without checking anything (a test that checks nothing cannot pass)")
   fi
-  hint=$(printf '%s / ' "${_hints[@]}" | tr '\t\n' '  ')
-  hint=${hint% / }
+  hint=$(printf '%s\n' "${_hints[@]}")
   [ "$status" = pass ] && hint=""
-  printf '%s\t%s\t%s\t%s\t%s\n' "$_shunit_test_" "$status" "$_given" "${_desc:-$_shunit_test_}" \
-    "$hint" >>"$RESULTS"
+  row "$RESULTS" "$LESSON" "$_test" "$status" "$_given" "$_desc" "${hint%$'\n'}" \
+    "$((($(date +%s%N) - _started_ns) / 1000000))e-3"
+  _test=""
   return 0
 }
 

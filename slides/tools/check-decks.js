@@ -3,15 +3,20 @@
 //
 //   node slides/tools/check-decks.js BUILD_DIR       (run from the kit's root)
 //
-// For each BUILD_DIR/NN-name.html it checks that the deck renders with reveal.js (15 to 30
-// slides), logs no console error or exception, shows every image, makes no request that
-// leaves the file (everything is embedded), has speaker notes on every slide, fits every
-// slide on the screen, shows only C code that is in the solutions (an independent check of
-// slides/tools/extract.awk), and ends with self-check questions. It saves screenshots of a
-// few slides to BUILD_DIR/screenshots/ and prints the deck's first slide as a PDF the way
-// slides/README.md tells instructors to. Then it checks index.html and its links.
+// For each BUILD_DIR/NN-name.html (a lesson's deck) and NN-name-after.html (its deck for
+// after the lab) it checks that the deck renders with reveal.js (15 to 30 slides; an
+// after-the-lab deck may have fewer), logs no console error or exception, shows every
+// image, makes no request that leaves the file (everything is embedded), has speaker notes
+// on every slide, fits every slide on the screen, shows code no smaller than a projector
+// shows readably (MIN_CODE_PX at 1280x720, after reveal.js has scaled the slide), shows
+// only C code that is in the solutions (an independent check of slides/tools/extract.awk),
+// gives no TODO's answer away outside an after-the-lab deck, and ends with self-check
+// questions. It saves screenshots of a few slides to BUILD_DIR/screenshots/ and prints the
+// first deck as a PDF the way slides/README.md tells instructors to. Then it checks
+// index.html and its links.
 //
-// Prints one line per check, "  PASS  what" or "  FAIL  what" followed by "        hint: ...".
+// Writes one result row per check (tests/rows.sh's format) to the file ROWS names, and
+// prints the same as "  PASS  what" or "  FAIL  what" with its hint for a reader of the log.
 // Exits 0 if every check passed. Chromium is driven over the DevTools protocol through a
 // pipe (--remote-debugging-pipe): no port, no extra npm package, works with Node 18+.
 'use strict';
@@ -25,6 +30,14 @@ const WIDTH = 1280;
 const HEIGHT = 720;
 const MIN_SLIDES = 15;
 const MAX_SLIDES = 30;
+// An after-the-lab deck walks through one lesson's TODOs: it may be shorter.
+const MIN_SLIDES_AFTER = 6;
+// The smallest code text (in CSS pixels of a 1280x720 screen) a slide may show: about what
+// a projector in a classroom still shows readably from the back.
+const MIN_CODE_PX = 16;
+// The line that stands for elided code in an extracted region, "/* ... */" or
+// "/* ... what was left out */" (slides/tools/extract.awk).
+const ELISION = /^ *\/\* \.\.\.( [^*]*)? \*\/$/;
 const LOAD_TIMEOUT_MS = 20000;
 // Languages a deck may show without a source file: commands and their output, data.
 const FREE_LANGUAGES = new Set(['sh', 'bash', 'console', 'text', 'json']);
@@ -32,19 +45,33 @@ const FREE_LANGUAGES = new Set(['sh', 'bash', 'console', 'text', 'json']);
 const buildDir = (process.argv[2] === '--pdf' ? process.argv[3] : process.argv[2]) || 'build/slides';
 const shotDir = path.join(buildDir, 'screenshots');
 let failures = 0;
+let checks = 0;
+
+// row(status, what, hint): one result row (tests/rows.sh: \, tab and newline escaped).
+function row(status, what, hint) {
+    if (!process.env.ROWS)
+        return;
+    const field = (s) => String(s).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+    checks++;
+    fs.appendFileSync(process.env.ROWS,
+        ['slides', `browser${checks}`, status, '0', what, hint, ''].map(field).join('\t') + '\n');
+}
 
 function pass(what) {
     console.log(`  PASS  ${what}`);
+    row('pass', what, '');
 }
 
 function fail(what, hint, details = []) {
     failures++;
     console.log(`  FAIL  ${what}`);
     console.log(`        hint: ${hint}`);
-    for (const d of details.slice(0, 8))
-        console.log(`        | ${String(d).slice(0, 220)}`);
+    const shown = details.slice(0, 8).map((d) => String(d).slice(0, 220));
     if (details.length > 8)
-        console.log(`        | ... and ${details.length - 8} more`);
+        shown.push(`... and ${details.length - 8} more`);
+    for (const d of shown)
+        console.log(`        | ${d}`);
+    row('fail', what, [hint, ...shown].join('\n'));
 }
 
 function check(ok, what, hint, details) {
@@ -228,14 +255,17 @@ function problems(events, ownUrl) {
 
 // The lines of a source file without the exercise markers (the @step comment, the
 // @stub ... @end block, "/* @end */"), runs of blank lines made one: what a slide may show.
+// Each is { text, step }: step is the exercise step whose solution the line is, or null.
 function sourceLines(file) {
     const lines = fs.readFileSync(file, 'utf8').split('\n');
     if (lines.length && lines[lines.length - 1] === '')
         lines.pop();
     const kept = [];
     let state = 'copy';
+    let step = null;
     for (const l of lines) {
         if (state === 'copy' && /^[ \t]*\/\* @step \d+ /.test(l)) {
+            step = l.match(/@step (\d+)/)[1];
             state = /\*\/[ \t]*$/.test(l) ? 'solution' : 'comment';
         } else if (state === 'comment') {
             if (/\*\/[ \t]*$/.test(l))
@@ -248,9 +278,9 @@ function sourceLines(file) {
             if (/^[ \t]*@end \*\/[ \t]*$/.test(l))
                 state = 'copy';
         } else {
-            if (l.trim() === '' && kept.length && kept[kept.length - 1].trim() === '')
+            if (l.trim() === '' && kept.length && kept[kept.length - 1].text.trim() === '')
                 continue;
-            kept.push(l);
+            kept.push({ text: l, step: state === 'solution' ? step : null });
         }
     }
     return kept;
@@ -258,27 +288,65 @@ function sourceLines(file) {
 
 const indentOf = (l) => l.match(/^ */)[0].length;
 
-// Whether block (lines) is a contiguous run of source, shifted left by a common indent.
-// Returns null if it is, or the block's first line that no window of the source matches
-// that far (for the failure message).
-function notFoundIn(block, source) {
+// Where block (lines) occurs in source as a contiguous run, shifted left by a common
+// indent: the start of every match at or after index `from`. Also the block's line that
+// matched least far, for a failure message.
+function matchesOf(block, source, from) {
+    const starts = [];
     let best = { k: -1, line: block[0] };
-    for (let i = 0; i + block.length <= source.length; i++) {
-        const win = source.slice(i, i + block.length);
+    const bind = Math.min(...block.filter((l) => l.trim() !== '').map(indentOf));
+    for (let i = from; i + block.length <= source.length; i++) {
+        const win = source.slice(i, i + block.length).map((x) => x.text);
         const ind = Math.min(...win.filter((l) => l.trim() !== '').map(indentOf));
         let k = 0;
-        while (k < block.length && (win[k].trim() === '' ? '' : win[k].slice(ind)) === block[k])
+        while (k < block.length && (win[k].trim() === '' ? '' : win[k].slice(ind)) ===
+               (block[k].trim() === '' ? '' : block[k].slice(bind)))
             k++;
         if (k === block.length)
-            return null;
-        if (k > best.k)
-            best = { k, line: `line ${k + 1} of the block: ${JSON.stringify(block[k])}` };
+            starts.push(i);
+        else if (k > best.k)
+            best = { k, line: `line ${k + 1}: ${JSON.stringify(block[k])}` };
     }
-    return best.line;
+    return { starts, best: best.line };
 }
 
-function checkCode(blocks) {
+// Whether a shown block (with "/* ... */" lines where code was elided) is the source's code:
+// its pieces between elisions each a contiguous run of the source, in order. Returns
+// { miss } naming the first line that is not, or { steps } listing the exercise steps whose
+// solution lines it shows (for the matching that shows the fewest).
+function locate(lines, source) {
+    const pieces = [[]];
+    for (const l of lines) {
+        if (ELISION.test(l))
+            pieces.push([]);
+        else
+            pieces[pieces.length - 1].push(l);
+    }
+    // Every way the pieces can match in order; keep the one giving away the fewest steps.
+    let ways = [{ at: 0, steps: new Set() }];
+    for (const piece of pieces.filter((p) => p.some((l) => l.trim() !== ''))) {
+        const next = [];
+        let best = null;
+        for (const w of ways) {
+            const m = matchesOf(piece, source, w.at);
+            best = best || m.best;
+            for (const i of m.starts) {
+                const steps = new Set(w.steps);
+                source.slice(i, i + piece.length).forEach((x) => x.step && steps.add(x.step));
+                next.push({ at: i + piece.length, steps });
+            }
+        }
+        if (next.length === 0)
+            return { miss: best };
+        next.sort((a, b) => a.steps.size - b.steps.size);
+        ways = next.slice(0, 50);
+    }
+    return { steps: [...ways[0].steps].sort((a, b) => a - b) };
+}
+
+function checkCode(blocks, afterDeck) {
     const bad = [];
+    const answers = [];
     let fromSource = 0;
     for (const b of blocks) {
         const where = `slide ${b.slide + 1}`;
@@ -294,11 +362,15 @@ function checkCode(blocks) {
             continue;
         }
         const lines = b.text.replace(/\n$/, '').split('\n');
-        const miss = notFoundIn(lines, sourceLines(b.src));
-        if (miss !== null)
-            bad.push(`${where}: the code of ${b.src} (${b.region}) differs from the file at ${miss}`);
+        const r = locate(lines, sourceLines(b.src));
+        if (r.miss)
+            bad.push(`${where}: the code of ${b.src} (${b.region}) differs from the file at ${r.miss}`);
+        else if (r.steps.length > 0 && !afterDeck)
+            answers.push(`${where}: ${b.src} (${b.region}) shows the answer to TODO ${r.steps.join(', ')}`);
+        else if (r.steps.length > 0 && !b.afterBadge)
+            answers.push(`${where}: ${b.src} (${b.region}) answers TODO ${r.steps.join(', ')} without the "after the lab" mark`);
     }
-    return { bad, fromSource };
+    return { bad, answers, fromSource };
 }
 
 // ---- one deck ----
@@ -308,6 +380,10 @@ const SURVEY = `(async () => {
     const slides = Reveal.getSlides();
     const cfg = Reveal.getConfig();
     const out = { total: Reveal.getTotalSlides(), slides: [], blocks: [], images: [] };
+    // reveal.js scales the 1280x720 slide to the window (a CSS transform below 1): what the
+    // screen shows is the computed font size times that scale.
+    const scale = Reveal.getScale();
+    out.scale = scale;
     for (const [i, s] of slides.entries()) {
         const idx = Reveal.getIndices(s);
         Reveal.slide(idx.h, idx.v);
@@ -334,12 +410,27 @@ const SURVEY = `(async () => {
         s.querySelectorAll('pre > code').forEach((c) => {
             const box = c.closest('div.sourceCode') || c.parentElement;
             const cls = (c.className + ' ' + c.parentElement.className).split(/\\s+/);
-            const lang = cls.find((k) => k && !['sourceCode', 'from-source', 'short', 'small', 'split'].includes(k)) || '';
+            const lang = cls.find((k) => k && !['sourceCode', 'from-source', 'short'].includes(k)) || '';
+            const caption = box.previousElementSibling;
             out.blocks.push({ slide: i, src: box.getAttribute('data-file') || c.parentElement.getAttribute('data-file'),
                 region: box.getAttribute('data-region') || c.parentElement.getAttribute('data-region'),
+                afterBadge: !!(caption && caption.classList.contains('code-src') && caption.querySelector('.after-lab')),
                 lang, text: c.textContent });
         });
-        out.slides.push({ i, title, notes: notes.length, over,
+        // The smallest code text on the slide, as shown: every text in a pre or code element.
+        let code = null;
+        const walk = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+        for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+            const el = t.parentElement;
+            if (!t.textContent.trim() || !el.closest('pre, code') || el.closest('aside.notes'))
+                continue;
+            if (el.getClientRects().length === 0)
+                continue; // not displayed
+            const px = parseFloat(getComputedStyle(el).fontSize) * scale;
+            if (code === null || px < code.px)
+                code = { px, text: t.textContent.trim().slice(0, 40) };
+        }
+        out.slides.push({ i, title, notes: notes.length, over, code,
             hasImage: !!s.querySelector('img'), hasCode: !!s.querySelector('pre code'),
             title_slide: s.classList.contains('title-slide') || s.id === 'title-slide' });
     }
@@ -349,6 +440,7 @@ const SURVEY = `(async () => {
 
 async function checkDeck(browser, file) {
     const name = path.basename(file, '.html');
+    const afterDeck = name.endsWith('-after');
     const url = 'file://' + path.resolve(file);
     const tab = await browser.open();
     try {
@@ -359,9 +451,10 @@ async function checkDeck(browser, file) {
             return;
         }
         const s = await evaluate(tab, SURVEY);
-        check(s.total >= MIN_SLIDES && s.total <= MAX_SLIDES,
+        const min = afterDeck ? MIN_SLIDES_AFTER : MIN_SLIDES;
+        check(s.total >= min && s.total <= MAX_SLIDES,
             `${name}: renders with reveal.js (${s.total} slides)`,
-            `a deck has ${MIN_SLIDES} to ${MAX_SLIDES} slides: split or merge slides in slides/${name}.md`);
+            `a deck has ${min} to ${MAX_SLIDES} slides: split or merge slides in slides/${name}.md`);
 
         // Screenshots: the title, the first diagram, the first code slide, the last slide.
         // (SLIDES_SHOTS=all in the environment: every slide, for a full review.)
@@ -396,10 +489,26 @@ async function checkDeck(browser, file) {
         check(over.length === 0, `${name}: every slide fits the screen`,
             'shorten these slides (or show a smaller code region)',
             over.map((x) => `slide ${x.i + 1} "${x.title}": ${x.over.join(', ')}`));
-        const code = checkCode(s.blocks);
+        const withCode = s.slides.filter((x) => x.code !== null);
+        const small = withCode.filter((x) => x.code.px < MIN_CODE_PX - 0.05);
+        const smallest = withCode.reduce((m, x) => (m === null || x.code.px < m.code.px ? x : m), null);
+        const px = (v) => `${v.toFixed(1)} px`;
+        check(small.length === 0,
+            `${name}: code is readable at ${WIDTH}x${HEIGHT}: ` + (smallest === null ? 'no code'
+                : `smallest ${px(smallest.code.px)} on slide ${smallest.i + 1} (floor ${MIN_CODE_PX} px)`),
+            `code on a slide is at least ${MIN_CODE_PX} px as shown (slide scale ${s.scale.toFixed(3)}): ` +
+            'cut a long region with from/to, elide what is not the point, and keep kit.css\'s code size',
+            small.map((x) => `slide ${x.i + 1} "${x.title}": ${px(x.code.px)} ("${x.code.text}")`));
+        const code = checkCode(s.blocks, afterDeck);
         check(code.bad.length === 0, `${name}: code on the slides is the solutions' code (${code.fromSource} blocks)`,
             'show code with <!-- code: FILE REGION --> so it is extracted from the solutions, and rebuild',
             code.bad);
+        check(code.answers.length === 0,
+            afterDeck ? `${name}: every TODO answer is marked "after the lab"`
+                : `${name}: gives no TODO's answer away (shown before the lab)`,
+            afterDeck ? 'slides/tools/expand.sh marks the caption of code that answers a TODO: rebuild with make slides'
+                : `code that answers a TODO belongs in slides/${name}-after.md, the deck for after the lab`,
+            code.answers);
         const last = s.slides[s.slides.length - 1];
         check(/check yourself|self-check/i.test(last.title),
             `${name}: ends with self-check questions`,
@@ -489,11 +598,12 @@ const firstDeck = decks[0] || '';
         process.exit(1);
     }
     const browser = new Browser();
+    // A bound that stops a hung Chromium, generous for a busy machine: not a speed test.
     const watchdog = setTimeout(() => {
         fail('the browser check finished in time', 'Chromium hung: run the check again, or look at its stderr', browser.stderr.split('\n'));
         browser.proc.kill('SIGKILL');
         process.exit(1);
-    }, 150000);
+    }, 60000 * (decks.length + 1));
     try {
         await browser.send('Browser.getVersion');
         if (pdfMode) {

@@ -41,6 +41,8 @@ test_drift_is_detected() {
   "$COPY/tests/tools/make-lessons" "$COPY/solutions" "$WORK/gen" >/dev/null 2>&1
   if cmp -s "$WORK/gen/.manifest" "$COPY/lessons/.manifest"; then
     fail_hint "the generator's manifest did not change when a solution did: the drift check cannot see drift"
+  else
+    passed_check
   fi
 }
 
@@ -96,6 +98,55 @@ test_runner_fails_when_nothing_ran() {
   expect_eq "the runner exited 0 after running no test" 1 "$rc"
   expect_ok "the runner's last line is not '0 passed, 0 failed'" \
     bash -c "tail -n 1 '$WORK/out' | grep -Eq ': 0 passed, 0 failed$'"
+}
+
+# fake_suite NAME BODY: a suite of the kit's own making in $WORK/suites/NAME.sh (for the
+# runner's machinery), with BODY as its test functions.
+fake_suite() {
+  mkdir -p "$WORK/suites" "$WORK/tree/$1"
+  printf '. "%s/tests/harness.sh"\n%s\n. "$SHUNIT2"\n' "$COPY" "$2" >"$WORK/suites/$1.sh"
+}
+
+test_runner_gates() {
+  describe "a test whose needed test fails is not run, and says which test to fix first"
+  copy_kit
+  fake_suite 01-fake '
+test_basic() { describe "the basic thing"; fail_hint "it broke"; }
+test_advanced() { describe "the advanced thing"; needs test_basic; passed_check; }
+test_other() { describe "something else"; passed_check; }'
+  "$COPY/tests/run" --suites "$WORK/suites" --code "$WORK/tree" --out "$WORK/run" >"$WORK/out" 2>&1
+  expect_ok "the runner did not mark the dependent test as not run: $(tail -n 6 "$WORK/out" | tr '\n' ' ')" \
+    grep -q '^  ----  the advanced thing' "$WORK/out"
+  expect_ok "the not-run test does not name the test to fix first" grep -q 'fix "the basic thing" first' "$WORK/out"
+  expect_ok "the independent test did not run and pass" grep -q '^  PASS  something else' "$WORK/out"
+  expect_ok "the closing line does not count the not-run test as failed" \
+    bash -c "tail -n 1 '$WORK/out' | grep -q ': 1 passed, 2 failed$'"
+}
+
+test_runner_repeat() {
+  describe "tests/run --repeat N says how often a test failed in N runs"
+  copy_kit
+  fake_suite 01-fake '
+test_flaky() { describe "a flaky thing"; [ -e "$KIT/../flaky.once" ] && { passed_check; return; }; touch "$KIT/../flaky.once"; fail_hint "failed once"; }
+test_steady() { describe "a steady thing"; passed_check; }'
+  "$COPY/tests/run" --suites "$WORK/suites" --code "$WORK/tree" --out "$WORK/run" --repeat 4 >"$WORK/out" 2>&1
+  expect_ok "the flaky test was not reported as failing 1 of 4 runs: $(grep -A1 flaky "$WORK/out" | tr '\n' ' ')" \
+    grep -q 'failed 1 of 4 runs' "$WORK/out"
+  expect_ok "the steady test was not reported as passing its 4 runs" grep -q 'PASS  a steady thing (4 runs' "$WORK/out"
+}
+
+test_report_is_inert() {
+  describe "what a program printed reaches the listing, the scoreboard, results.json and junit.xml only escaped"
+  copy_kit
+  local rows=$WORK/rows.tsv
+  printf '01-echo\ttest_x\tfail\t0\tdesc \033[2J\tgot \033]0;title\007 and \302\233 and \377\\nnext line\t1\n' >"$rows"
+  "$COPY/tests/report" show "$rows" >"$WORK/out"
+  expect_ok "an escape character reached the listing" bash -c "! grep -q \$'\\033' '$WORK/out'"
+  expect_ok "the escape was not shown as \\x1b" grep -qF '\x1b' "$WORK/out"
+  printf '01-echo test_x 2 echo\n' >"$WORK/rubric"
+  "$COPY/tests/report" grade --rows "$rows" --rubric "$WORK/rubric" --out "$WORK/grade" --quiet >/dev/null
+  expect_ok "report validate found problems in what report grade wrote: $("$COPY/tests/report" validate "$WORK/grade" | tr '\n' ' ')" \
+    "$COPY/tests/report" validate "$WORK/grade"
 }
 
 test_hung_program_fails_its_test_only() {

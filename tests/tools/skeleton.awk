@@ -12,6 +12,10 @@
 # (or "/* @end */" instead of the @stub block when the skeleton needs no code there).
 # The skeleton keeps the comment, renamed "TODO 3: ...", drops the solution's code and
 # uncomments the stub. Everything outside the markers is copied unchanged.
+#
+# With -v only=N, only step N becomes a TODO: every other step keeps its solution code (its
+# markers and stub dropped). The TODO check (tests/checks/todos) grades such a solution
+# with one TODO undone, to prove the tests see every TODO.
 BEGIN { state = "copy" }
 
 state != "copy" && /^[ \t]*\/\* @step [0-9]+ / {
@@ -24,11 +28,21 @@ state == "copy" && /^[ \t]*\/\* @step [0-9]+ / {
     at = index($0, "@step ")
     rest = substr($0, at + 6)
     space = index(rest, " ")
+    if (only != "" && substr(rest, 1, space - 1) != only) {
+        state = ($0 ~ /\*\/[ \t]*$/) ? "keep" : "keep-comment"
+        next
+    }
     print substr($0, 1, at - 1) "TODO " substr(rest, 1, space - 1) ": " substr(rest, space + 1)
     state = ($0 ~ /\*\/[ \t]*$/) ? "solution" : "comment"
     next
 }
 state == "comment" { print; if ($0 ~ /\*\/[ \t]*$/) state = "solution"; next }
+state == "keep-comment" { if ($0 ~ /\*\/[ \t]*$/) state = "keep"; next }
+state == "keep" && /^[ \t]*\/\* @stub[ \t]*$/ { state = "keep-stub"; next }
+state == "keep" && /^[ \t]*\/\* @end \*\/[ \t]*$/ { state = "copy"; next }
+state == "keep" { print; next }
+state == "keep-stub" && /^[ \t]*@end \*\/[ \t]*$/ { state = "copy"; next }
+state == "keep-stub" { next }
 state == "solution" && /^[ \t]*\/\* @stub[ \t]*$/ { state = "stub"; next }
 state == "solution" && /^[ \t]*\/\* @end \*\/[ \t]*$/ { state = "copy"; next }
 state == "solution" { next }

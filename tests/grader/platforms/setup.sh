@@ -5,6 +5,9 @@
 set -u
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq || exit
+# bubblewrap, util-linux and iproute2 are the grader's sandbox: where the container allows
+# namespaces it sandboxes each test; where it does not, it runs the student's programs
+# under a uid of their own (the scoreboard says which).
 apt-get install -y -qq --no-install-recommends build-essential clang valgrind shunit2 \
-  pkg-config libjansson-dev util-linux iproute2 || exit
+  pkg-config libjansson-dev python3 bubblewrap util-linux iproute2 || exit
 make -s -C /autograder/source/kit tools

@@ -1,4 +1,5 @@
-/* Hostile submission: announces itself, then spins the CPU forever, ignoring SIGTERM. */
+/* Hostile submission: announces itself, then spins the CPU forever, ignoring SIGTERM and
+ * SIGXCPU (the CPU limit's warning): only the hard limit's SIGKILL stops it. */
 #include "log.h"
 #include "server.h"
 
@@ -15,6 +16,7 @@ int main(int argc, char **argv)
     if (listener < 0)
         return EXIT_FAILURE;
     (void)signal(SIGTERM, SIG_IGN);
+    (void)signal(SIGXCPU, SIG_IGN);
     for (;;)
         spins = spins + 1;
 }
