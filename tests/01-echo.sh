@@ -10,15 +10,6 @@ echo_through_client() {
   run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" <"$1" >"$GOT" 2>"$WORK/client.err"
 }
 
-# shim SHIM: sets SHIM_ENV to the command prefix that runs a client with the kit's
-# LD_PRELOAD shim build/tools/SHIM.so, as SERVER_PRELOAD does for a server (a sanitizer
-# build must be told that its runtime need not come first):
-#   run_client N "${SHIM_ENV[@]}" "$BIN/echo-client" ...
-shim() {
-  SHIM_ENV=(env LD_PRELOAD="$TOOLS/$1.so"
-    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
-}
-
 test_usage() {
   describe "-h prints usage and exits 0; wrong arguments print usage on stderr and exit 2"
   given
@@ -73,8 +64,11 @@ test_binary_10mib() {
     fail_hint "echo-client hung on 10 MiB: if it sends everything before reading, both socket buffers fill and client and server wait on each other; send a chunk, then read that many bytes back"
     return
   fi
-  expect_eq "echo-client exited $CLIENT_STATUS ($(head -c 200 "$WORK/client.err"))" 0 "$CLIENT_STATUS"
-  expect_ok "got $(wc -c <"$GOT") of 10485760 bytes back, or different bytes: does the client loop until every byte is read back, and write binary data (zero bytes too) with write(), not printf()?" \
+  # Both programs are yours here: what the server said, if anything, tells which one failed.
+  local server_said=""
+  [ -s "$SERVER_ERR" ] && server_said="; the server said: $(last_lines "$SERVER_ERR" 1)"
+  expect_eq "echo-client exited $CLIENT_STATUS ($(head -c 200 "$WORK/client.err")$server_said)" 0 "$CLIENT_STATUS"
+  expect_ok "got $(wc -c <"$GOT") of 10485760 bytes back, or different bytes$server_said: does the server send back every byte it receives (send_all()), and the client loop until every byte is read back and write binary data (zero bytes too) with write(), not printf()?" \
     cmp -s "$sent" "$GOT"
 }
 
@@ -117,8 +111,7 @@ test_client_partial_sends() {
   start_kit_echo || return
   local sent got=$WORK/got
   sent=$(random_file partial.bin 262144)
-  shim shortsend
-  run_client "$CLIENT_WAIT" "${SHIM_ENV[@]}" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" \
+  run_client_preload "$CLIENT_WAIT" "$TOOLS/shortsend.so" echo-client 127.0.0.1 "$SERVER_PORT" \
     <"$sent" >"$got" 2>"$WORK/client.err"
   if [ "$CLIENT_STATUS" = 124 ]; then
     fail_hint "echo-client hung while write() took only part of each buffer: a chunk sent only in part is never echoed in full, and reading it all back waits for ever; write_all() must loop until every byte is written"
@@ -208,8 +201,7 @@ test_client_tries_every_address() {
   start_kit_echo || return
   local out
   # The shim puts 127.0.0.2 first, where nothing listens: connect() is refused there.
-  shim deadfirst
-  out=$(run_client "$CLIENT_WAIT" "${SHIM_ENV[@]}" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "second address" 2>"$WORK/err")
+  out=$(run_client_preload "$CLIENT_WAIT" "$TOOLS/deadfirst.so" echo-client 127.0.0.1 "$SERVER_PORT" "second address" 2>"$WORK/err")
   expect_eq "got '$out' ($(head -c 200 "$WORK/err")) when getaddrinfo() returned 127.0.0.2, where nothing listens, before 127.0.0.1: when connect() fails, close that socket and try the next address in the ai_next list" \
     "second address" "$out"
 }

@@ -462,6 +462,16 @@ run_client_valgrind() {
   run_client "$limit" "${_cmd[@]}" 3>"$log.fifo"
 }
 
+# run_client_preload SECONDS SHIM PROGRAM [ARGS...]: run_client for PROGRAM of the code under
+# test with the LD_PRELOAD shim SHIM (a shared object of build/tools), as SERVER_PRELOAD does
+# for a server.
+run_client_preload() {
+  local limit=$1 shim=$2
+  shift 2
+  _program_cmd "$shim" "" "$@"
+  run_client "$limit" "${_cmd[@]}"
+}
+
 # ---- what a process uses (Linux /proc) -------------------------------------------------
 # Each prints a number, or nothing when the process has gone.
 
@@ -486,20 +496,19 @@ proc_cpu_ticks() {
 
 # stop_once SECONDS: sends one SIGTERM to the last started server and waits (bounded: SECONDS
 # times SLOW) for it to exit. Returns 0 with SERVER_STATUS set to its exit status if it did;
-# otherwise returns 1 with SERVER_STATUS=running (stop_server or tearDown ends it). Unlike
-# stop_server it never signals twice, so a stop request the server lost shows as lost.
+# otherwise returns 1 with SERVER_STATUS empty (the server still runs: stop_server or
+# tearDown ends it). Unlike stop_server it never signals twice, so a stop request the
+# server lost shows as lost.
 stop_once() {
-  local pid=$SERVER_PID limit=$(($1 * SLOW * 20)) i=0
-  kill -TERM "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null && [ $i -lt "$limit" ]; do
+  local job=$SERVER_JOB limit=$(($1 * SLOW * 20)) i=0
+  SERVER_STATUS=
+  kill -TERM "$SERVER_PID" 2>/dev/null
+  while kill -0 "$job" 2>/dev/null && [ $i -lt "$limit" ]; do
     sleep 0.05
     i=$((i + 1))
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    SERVER_STATUS=running
-    return 1
-  fi
-  wait "$pid" 2>/dev/null
+  kill -0 "$job" 2>/dev/null && return 1
+  wait "$job" 2>/dev/null
   SERVER_STATUS=$?
   SERVER_PID=
   return 0
@@ -509,19 +518,19 @@ stop_once() {
 # holds open the moment between a server's last look at its stop flag and its sleep in
 # accept(), select(), pselect() or poll() (150 ms instead of microseconds), sends it one
 # SIGTERM as soon as it has announced itself, and waits (bounded) for it to exit. Returns 0
-# if every one printed 'Shutting down' last and exited 0; otherwise 1, with STOP_TRIAL set
-# to the trial that went wrong and STOP_PROBLEM to "lost" (still running after STOP_WAIT
-# seconds) or to what the server did instead (exiting before it was asked to, for one).
-# A start that fails has failed the test already.
+# if every one printed 'Shutting down' last and exited 0 (each counts as a check);
+# otherwise 1, with STOP_TRIAL set to the trial that went wrong and STOP_PROBLEM to "lost"
+# (still running after STOP_WAIT seconds) or to what the server did instead (exiting before
+# it was asked to, for one). A start that fails has failed the test already.
 stop_trials() {
   local n=$1 prog=$2
   for STOP_TRIAL in $(seq 1 "$n"); do
-    SERVER_PRELOAD=$TOOLS/slowwait.so SLOWWAIT_MS=150 start_server "$prog" || {
+    SERVER_PRELOAD=$TOOLS/slowwait.so start_server "$prog" || {
       STOP_PROBLEM="it did not start"
       return 1
     }
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      STOP_PROBLEM="it had exited by itself, before any stop request ($(tail -n 1 "$SERVER_ERR" | cut -c1-80))"
+      STOP_PROBLEM="it had exited by itself, before any stop request ($(last_lines "$SERVER_ERR" 1))"
       return 1
     fi
     if ! stop_once "$STOP_WAIT"; then
@@ -529,9 +538,10 @@ stop_trials() {
       return 1
     fi
     if [ "$SERVER_STATUS" != 0 ] || [ "$(tail -n 1 "$SERVER_OUT")" != "Shutting down" ]; then
-      STOP_PROBLEM="it exited $SERVER_STATUS, its last line '$(tail -n 1 "$SERVER_OUT" | cut -c1-80)'"
+      STOP_PROBLEM="it $(exit_story "$SERVER_STATUS"), its last line '$(last_lines "$SERVER_OUT" 1)'"
       return 1
     fi
+    passed_check
   done
   return 0
 }

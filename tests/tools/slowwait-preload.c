@@ -1,6 +1,6 @@
 /* slowwait-preload.c - a test tool, loaded into a server under test with LD_PRELOAD: every
  * call in which a server may sleep waiting for a client (accept, select, pselect, poll)
- * first pauses SLOWWAIT_MS milliseconds (default 200), then makes the real call.
+ * first pauses SLOWWAIT_MS milliseconds (default 150), then makes the real call.
  *
  * A server that checks a stop flag and then sleeps in one of these calls loses a stop
  * request that arrives in between: the handler sets the flag, and the server sleeps on.
@@ -35,7 +35,7 @@ static void *real(const char *name)
 static void pause_before_waiting(void)
 {
     const char *s = getenv("SLOWWAIT_MS");
-    long ms = s != NULL ? strtol(s, NULL, 10) : 200;
+    long ms = s != NULL ? strtol(s, NULL, 10) : 150;
     struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
     int saved = errno;
 
