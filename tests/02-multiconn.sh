@@ -424,14 +424,12 @@ test_stop_during_flood() {
 
 test_out_of_descriptors() {
   describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
+  SERVER_PRELOAD=$TOOLS/emfile.so
   start_server multiconn-server || return
-  local old cpu lines i
-  # The server may open no more descriptors: every accept() fails with EMFILE while clients
-  # wait, as under a small 'ulimit -n' with more clients than descriptors.
-  if ! old=$(limit_fds "$SERVER_PID" 0); then
-    fail_hint "could not lower the server's descriptor limit (prlimit, util-linux, is needed)"
-    return
-  fi
+  local cpu lines i
+  # From now on every accept() fails with EMFILE while clients wait, as it does under a
+  # 'ulimit -n' too small for the clients (the emfile shim).
+  shortage_begin
   mcload_background waiting --conns 20 --max-bytes 2000 --timeout 30 --seed 35
   for i in $(seq 1 $((100 * SLOW))); do
     [ "$(tcp_listen_queue "$SERVER_PORT")" -ge 20 ] && break
@@ -449,7 +447,7 @@ test_out_of_descriptors() {
     fail_hint "with no descriptor left the server printed $lines lines ($(tail -n 1 "$SERVER_ERR" | cut -c1-100)): say it once per shortage (srv->told_shortage), not at every try"
     return
   fi
-  limit_fds_restore "$SERVER_PID" "$old"
+  shortage_end
   wait "$BG_PID" # mcload gives up by itself after 30 s without progress
   MCLOAD_STATUS=$?
   MCLOAD_ERR=$WORK/waiting.err

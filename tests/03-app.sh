@@ -685,14 +685,12 @@ test_stop_during_flood() {
 
 test_out_of_descriptors() {
   describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
+  SERVER_PRELOAD=$TOOLS/emfile.so
   start_server app-server || return
-  local old cpu lines i crowd rc
-  # The server may open no more descriptors: every accept() fails with EMFILE while clients
-  # wait, as under a small 'ulimit -n' with more clients than descriptors.
-  if ! old=$(limit_fds "$SERVER_PID" 0); then
-    fail_hint "could not lower the server's descriptor limit (prlimit, util-linux, is needed)"
-    return
-  fi
+  local cpu lines i crowd rc
+  # From now on every accept() fails with EMFILE while clients wait, as it does under a
+  # 'ulimit -n' too small for the clients (the emfile shim).
+  shortage_begin
   setsid timeout 60 "$WIRE" crowd 127.0.0.1 "$SERVER_PORT" 20 >"$WORK/crowd.out" 2>"$WORK/crowd.err" </dev/null &
   crowd=$!
   _track "$crowd"
@@ -712,7 +710,7 @@ test_out_of_descriptors() {
     fail_hint "with no descriptor left the server printed $lines lines ($(tail -n 1 "$SERVER_ERR" | cut -c1-100)): say it once per shortage, not at every try"
     return
   fi
-  limit_fds_restore "$SERVER_PID" "$old"
+  shortage_end
   wait "$crowd"
   rc=$?
   expect_eq "once descriptors were free again, 20 waiting clients did not all get their answer ($rc: $(head -n 2 "$WORK/crowd.err" | tr '\n' ' ' | cut -c1-200)): after a shortage, try accept() again after a while" \

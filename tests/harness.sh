@@ -569,29 +569,14 @@ tcp_send_queue() {
   ss -Htn state established "sport = :$1" 2>/dev/null | awk '$2 > m { m = $2 } END { print m + 0 }'
 }
 
-# limit_fds PID ROOM: lowers the soft limit on open descriptors (RLIMIT_NOFILE, what
-# `ulimit -n` sets for a new process) of the running process PID so that it can open only
-# ROOM more: the one after fails with EMFILE. Prints the old soft limit, for
-# `limit_fds_restore PID OLD`. Returns 1 if prlimit (util-linux) is missing or refused.
-limit_fds() {
-  local pid=$1 room=$2 old used n=0 free=0
-  command -v prlimit >/dev/null || return 1
-  old=$(prlimit --pid "$pid" --nofile --output SOFT --noheadings 2>/dev/null | tr -d ' ') || return 1
-  used=" $(ls "/proc/$pid/fd" 2>/dev/null | tr '\n' ' ') "
-  # The limit is a bound on descriptor numbers: find the (ROOM+1)-th number not in use.
-  while :; do
-    if [[ $used != *" $n "* ]]; then
-      [ $free -eq "$room" ] && break
-      free=$((free + 1))
-    fi
-    n=$((n + 1))
-  done
-  prlimit --pid "$pid" --nofile="$n:" 2>/dev/null || return 1
-  echo "$old"
-}
-
-# limit_fds_restore PID OLD: gives PID back its soft descriptor limit OLD.
-limit_fds_restore() { prlimit --pid "$1" --nofile="$2:" 2>/dev/null; }
+# shortage_begin, shortage_end: while a shortage lasts, a server started with
+# SERVER_PRELOAD=$TOOLS/emfile.so finds that accept() fails with EMFILE, as it does when a
+# process has no descriptor left (its `ulimit -n` too small for its clients). The shim
+# (tests/tools/emfile-preload.c) looks for its flag file in KIT_SHIM_DIR, or, in the
+# grader's clean environment, in the program's working folder: RUN_DIR, either way.
+export KIT_SHIM_DIR=$RUN_DIR
+shortage_begin() { : >"$RUN_DIR/kit-emfile"; }
+shortage_end() { rm -f "$RUN_DIR/kit-emfile"; }
 
 # ---- valgrind ----------------------------------------------------------------------------
 
