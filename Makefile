@@ -13,7 +13,7 @@ SOLUTIONS := $(sort $(wildcard solutions/[0-9][0-9]-*))
 LESSON_NAMES := $(notdir $(SOLUTIONS))
 
 .DEFAULT_GOAL := all
-.PHONY: all solutions skeletons tools test check lessons check-lessons demo deps clean help
+.PHONY: all solutions skeletons tools test check lessons check-lessons demo deps dist-solutions clean help
 
 ## make: build every solution and every lesson skeleton (into build/)
 all: solutions skeletons
@@ -44,6 +44,10 @@ check: deps
 lessons:
 	@$(if $(SOLUTIONS),tests/tools/update-lessons $(if $(FORCE),--force),$(NO_SOLUTIONS))
 
+## make dist-solutions: the solutions without generator markup, for teachers, in dist/solutions/
+dist-solutions:
+	@$(if $(SOLUTIONS),tests/tools/dist-solutions solutions dist/solutions,$(NO_SOLUTIONS))
+
 ## make demo: each lesson's client against its server, both sides shown
 demo: deps solutions
 	@$(if $(SOLUTIONS),tests/tools/demo,$(NO_SOLUTIONS))
@@ -73,6 +77,8 @@ help:
 	@echo "  make handout         the student tarball (no solutions) in dist/"
 	@echo "  make gradescope [LESSON=NN-name]  the Gradescope autograder zip in dist/"
 	@echo "  make lessons [FORCE=1]  regenerate lessons/ from solutions/ (keeps your edits)"
+	@echo "  make dist-solutions  the reference solutions as clean copies to hand out after the"
+	@echo "                       lab (no TODO markup), with READMEs and answers, in dist/solutions/"
 	@echo "  make demo            run each lesson's client against its server"
 	@echo "  make slides          render the slide decks to build/slides/"
 	@echo "  make slides-pdf [NOTES=1]  print the decks to PDF (with speaker notes)"
