@@ -364,7 +364,7 @@ test_out_of_descriptors() {
   describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
   SERVER_PRELOAD=$TOOLS/emfile.so
   start_server echo-server || return
-  local cpu lines load i rc
+  local load rc
   # From now on every accept() fails with EMFILE while clients wait, as it does under a
   # 'ulimit -n' too small for the clients (the emfile shim).
   shortage_begin
@@ -372,23 +372,8 @@ test_out_of_descriptors() {
     >"$WORK/load.out" 2>"$WORK/load.err" </dev/null &
   load=$!
   _track "$load"
-  for i in $(seq 1 $((100 * SLOW))); do
-    [ "$(tcp_listen_queue "$SERVER_PORT")" -ge 8 ] && break
-    sleep 0.05
-  done
-  cpu=$(cpu_percent "$SERVER_PID" 1.5)
-  expect_server_alive "while it had no descriptor left for new clients" || return
-  lines=$(cat "$SERVER_OUT" "$SERVER_ERR" | wc -l)
-  # A server that sleeps uses next to nothing; one that spins gets a good share of a core
-  # even on a busy machine.
-  if [ "${cpu:-0}" -gt 10 ]; then
-    fail_hint "with clients waiting and no descriptor left, the server used $cpu% of a CPU and printed $lines lines: accept() fails with EMFILE again and again while the clients wait; on EMFILE, ENFILE, ENOBUFS or ENOMEM call back_off() (say it once, sleep, retry) instead of going straight round"
-    return
-  fi
-  if [ "$lines" -gt 6 ]; then
-    fail_hint "with no descriptor left the server printed $lines lines ($(tail -n 1 "$SERVER_ERR" | cut -c1-100)): say it once per shortage, not at every try (back_off() remembers in *told)"
-    return
-  fi
+  expect_calm_shortage 8 "accept() fails with EMFILE again and again while the clients wait; on EMFILE, ENFILE, ENOBUFS or ENOMEM call back_off() (say it once, sleep, retry) instead of going straight round" \
+    " (back_off() remembers in *told)" || return
   shortage_end
   wait "$load" # mcload gives up by itself after 30 s without progress
   rc=$?

@@ -426,27 +426,12 @@ test_out_of_descriptors() {
   describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
   SERVER_PRELOAD=$TOOLS/emfile.so
   start_server multiconn-server || return
-  local cpu lines i
   # From now on every accept() fails with EMFILE while clients wait, as it does under a
   # 'ulimit -n' too small for the clients (the emfile shim).
   shortage_begin
   mcload_background waiting --conns 20 --max-bytes 2000 --timeout 30 --seed 35
-  for i in $(seq 1 $((100 * SLOW))); do
-    [ "$(tcp_listen_queue "$SERVER_PORT")" -ge 20 ] && break
-    sleep 0.05
-  done
-  cpu=$(cpu_percent "$SERVER_PID" 1.5)
-  server_gone && return
-  lines=$(cat "$SERVER_OUT" "$SERVER_ERR" | wc -l)
-  # A server that sleeps uses next to nothing; one that spins gets a good share of a core.
-  if [ "${cpu:-0}" -gt 10 ]; then
-    fail_hint "with 20 clients waiting and no descriptor left, the server used $cpu% of a CPU and printed $lines lines: the listener stays readable while accept() fails with EMFILE; stop watching it (srv->accepting = false) and let pselect() time out to try again"
-    return
-  fi
-  if [ "$lines" -gt 6 ]; then
-    fail_hint "with no descriptor left the server printed $lines lines ($(tail -n 1 "$SERVER_ERR" | cut -c1-100)): say it once per shortage (srv->told_shortage), not at every try"
-    return
-  fi
+  expect_calm_shortage 20 "the listener stays readable while accept() fails with EMFILE; stop watching it (srv->accepting = false) and let pselect() time out to try again" \
+    " (srv->told_shortage)" || return
   shortage_end
   wait "$BG_PID" # mcload gives up by itself after 30 s without progress
   MCLOAD_STATUS=$?
@@ -550,6 +535,33 @@ test_client_opens_all_at_once() {
   expect_eq "multiconn-client exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150)): start all connections, then serve them all from one select() loop" \
     0 "$CLIENT_STATUS"
   expect_client_report 5 5
+}
+
+test_client_nonblocking_connect() {
+  describe "multiconn-client starts each connect() on a non-blocking socket (where handshakes are slow)"
+  start_kit_echo || return
+  OUT=$WORK/client.out
+  ERR=$WORK/client.err
+  run_client_preload "$CLIENT_WAIT" "$TOOLS/slowconnect.so" multiconn-client 127.0.0.1 "$SERVER_PORT" 3 \
+    >"$OUT" 2>"$ERR" </dev/null
+  if grep -q '^slowconnect: ' "$ERR"; then
+    fail_hint "multiconn-client called connect() on a blocking socket ($(grep -m1 '^slowconnect: ' "$ERR" | cut -c14-120)...): every other connection waits for that handshake; make the socket non-blocking (net_set_nonblocking()) BEFORE connect(), and take EINPROGRESS as 'started'"
+    return
+  fi
+  expect_eq "multiconn-client exited $CLIENT_STATUS ($(head -c 200 "$ERR" | tr '\n' ' ')) with every connect() non-blocking" 0 "$CLIENT_STATUS"
+  expect_client_report 3 3
+}
+
+test_client_next_address() {
+  describe "multiconn-client goes on to the next address when a connect() is refused"
+  start_kit_echo || return
+  OUT=$WORK/client.out
+  ERR=$WORK/client.err
+  run_client_preload "$CLIENT_WAIT" "$TOOLS/deadfirst.so" multiconn-client 127.0.0.1 "$SERVER_PORT" 3 \
+    >"$OUT" 2>"$ERR" </dev/null
+  expect_eq "with a first address where connect() is refused (127.0.0.2) and the server's next, multiconn-client exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150)): once select() reports the socket writable, ask getsockopt(SO_ERROR) how the connect ended, and on an error close it and connect to the next address" \
+    0 "$CLIENT_STATUS"
+  expect_client_report 3 3
 }
 
 test_client_byte_by_byte_echo() {

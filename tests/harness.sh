@@ -578,6 +578,32 @@ export KIT_SHIM_DIR=$RUN_DIR
 shortage_begin() { : >"$RUN_DIR/kit-emfile"; }
 shortage_end() { rm -f "$RUN_DIR/kit-emfile"; }
 
+# expect_calm_shortage WAITING SPINNING CHATTY: once WAITING clients are queued on the
+# listener of a server in a shortage, it must neither spin (over 10% of a CPU while it
+# cannot accept) nor print more than 6 lines. SPINNING and CHATTY name the likely mistakes
+# for the hints. Returns 1 (the test failed) otherwise.
+expect_calm_shortage() {
+  local i cpu lines
+  for i in $(seq 1 $((100 * SLOW))); do
+    [ "$(tcp_listen_queue "$SERVER_PORT")" -ge "$1" ] && break
+    sleep 0.05
+  done
+  cpu=$(cpu_percent "$SERVER_PID" 1.5)
+  expect_server_alive "while it had no descriptor left for new clients" || return 1
+  lines=$(cat "$SERVER_OUT" "$SERVER_ERR" | wc -l)
+  # A server that sleeps uses next to nothing; one that spins gets a good share of a core
+  # even on a busy machine.
+  if [ "${cpu:-0}" -gt 10 ]; then
+    fail_hint "with $1 clients waiting and no descriptor left, the server used $cpu% of a CPU and printed $lines lines: $2"
+    return 1
+  fi
+  if [ "$lines" -gt 6 ]; then
+    fail_hint "with no descriptor left the server printed $lines lines ($(tail -n 1 "$SERVER_ERR" | cut -c1-100)): say it once per shortage, not at every try$3"
+    return 1
+  fi
+  passed_check
+}
+
 # ---- valgrind ----------------------------------------------------------------------------
 
 VALGRIND_OPTS=(--leak-check=full --errors-for-leak-kinds=definite,indirect
