@@ -656,9 +656,9 @@ test_log_escapes_peer_text() {
 }
 
 test_stop_never_lost() {
-  describe "a stop request is never lost: 30 servers, each sent SIGTERM as it starts to wait, all exit 0"
+  describe "a stop request is never lost: 10 servers, each sent SIGTERM as it starts to wait, all exit 0"
   given # the loop is lesson 02's, given here; the test guards it
-  stop_trials 30 app-server && return
+  stop_trials 10 app-server && return
   if [ "$STOP_PROBLEM" = lost ]; then
     fail_hint "trial $STOP_TRIAL: SIGTERM came just before the server went to sleep, and it slept on (still running ${STOP_WAIT}s later): the select loop must sleep in pselect() with signals_wait_mask()"
   else
