@@ -48,6 +48,7 @@ test_short_message() {
 
 test_empty_input() {
   describe "echo-client with empty standard input sends nothing, prints nothing, exits 0"
+  needs test_short_message
   start_kit_echo || return
   echo_through_client /dev/null
   expect_eq "echo-client exited $CLIENT_STATUS on empty input ($(head -c 200 "$WORK/client.err")): with nothing to send it should half-close, see the server close, and exit 0" 0 "$CLIENT_STATUS"
@@ -56,6 +57,7 @@ test_empty_input() {
 
 test_binary_10mib() {
   describe "10 MiB of random binary data through echo-client comes back byte for byte"
+  needs test_short_message test_one_byte_at_a_time
   start_server echo-server || return
   local sent
   sent=$(random_file big.bin 10485760)
@@ -74,6 +76,7 @@ test_binary_10mib() {
 
 test_one_byte_at_a_time() {
   describe "the server echoes a message that arrives one byte per packet"
+  needs test_listening_line
   start_server echo-server || return
   local sent got=$WORK/got
   sent=$(random_file dribble.bin 3000)
@@ -84,6 +87,7 @@ test_one_byte_at_a_time() {
 
 test_random_splits() {
   describe "the server echoes 2 MiB sent in random-sized pieces"
+  needs test_listening_line
   start_server echo-server || return
   local sent got=$WORK/got
   sent=$(random_file splits.bin 2097152)
@@ -95,6 +99,7 @@ test_random_splits() {
 
 test_partial_sends() {
   describe "the server echoes every byte even when send() takes only part of them"
+  needs test_listening_line
   # The shim makes every send() on a socket take a random part of what it is offered, as
   # the kernel may when the socket's buffer is nearly full.
   SERVER_PRELOAD=$TOOLS/shortsend.so
@@ -108,6 +113,7 @@ test_partial_sends() {
 
 test_client_partial_sends() {
   describe "the client sends every byte even when write() takes only part of them"
+  needs test_short_message
   start_kit_echo || return
   local sent got=$WORK/got
   sent=$(random_file partial.bin 262144)
@@ -123,6 +129,7 @@ test_client_partial_sends() {
 
 test_clients_one_after_another() {
   describe "five clients one after another each get their own message back, each logged"
+  needs test_short_message test_one_byte_at_a_time
   start_server echo-server || return
   local i out
   for i in 1 2 3 4 5; do
@@ -141,6 +148,7 @@ test_clients_one_after_another() {
 
 test_second_client_waits() {
   describe "a second client waits while the first is served, then gets its echo"
+  needs test_short_message test_one_byte_at_a_time
   start_server echo-server || return
   local first=$WORK/first second=$WORK/second
   printf 'first client' >"$WORK/first.in"
@@ -162,6 +170,7 @@ test_second_client_waits() {
 
 test_ipv6_loopback() {
   describe "the server and client work over IPv6 on ::1"
+  needs test_short_message test_one_byte_at_a_time
   start_server echo-server ::1 0 || return
   expect_match "the server should print 'Listening on [::1]:PORT' (IPv6 addresses in brackets)" \
     '^Listening on \[::1\]:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
@@ -173,6 +182,7 @@ test_ipv6_loopback() {
 
 test_localhost_name() {
   describe "the name 'localhost' works for the server and the client"
+  needs test_short_message test_one_byte_at_a_time
   start_server echo-server localhost 0 || return
   local out
   out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" localhost "$SERVER_PORT" "by name" 2>"$WORK/err")
@@ -182,6 +192,7 @@ test_localhost_name() {
 
 test_server_tries_every_address() {
   describe "the server tries each address getaddrinfo() returns until one can be bound"
+  needs test_listening_line
   # The shim puts an address no machine has (192.0.2.1) before the real answer: bind()
   # fails on it, and a server that gives up after the first address never starts.
   SERVER_PRELOAD=$TOOLS/deadfirst.so
@@ -198,6 +209,7 @@ test_server_tries_every_address() {
 
 test_client_tries_every_address() {
   describe "the client tries each address getaddrinfo() returns until one connects"
+  needs test_short_message
   start_kit_echo || return
   local out
   # The shim puts 127.0.0.2 first, where nothing listens: connect() is refused there.
@@ -208,6 +220,7 @@ test_client_tries_every_address() {
 
 test_explicit_port() {
   describe "the server listens on the port it is given (not only on port 0), and the client reaches it"
+  needs test_short_message test_one_byte_at_a_time
   local port out
   # A port that was free a moment ago: the kit's echo server binds one and lets it go.
   start_kit_echo || return
@@ -224,6 +237,7 @@ test_explicit_port() {
 
 test_restart_same_port() {
   describe "the server restarts on the same port at once after serving a client (SO_REUSEADDR)"
+  needs test_short_message test_one_byte_at_a_time
   start_server echo-server || return
   local port=$SERVER_PORT
   printf 'x' >"$WORK/x"
@@ -246,6 +260,7 @@ test_restart_same_port() {
 
 test_client_reset_midstream() {
   describe "a client that resets its connection mid-stream does not stop the server"
+  needs test_short_message test_one_byte_at_a_time
   start_server echo-server || return
   local junk
   junk=$(random_file junk.bin 1048576)
@@ -259,6 +274,7 @@ test_client_reset_midstream() {
 
 test_bind_in_use() {
   describe "a server started on a port in use prints one clear error line and exits 1"
+  needs test_listening_line
   start_server echo-server || return
   local rc err
   timeout 10 "$BIN/echo-server" 127.0.0.1 "$SERVER_PORT" >/dev/null 2>"$WORK/err" </dev/null
@@ -271,6 +287,7 @@ test_bind_in_use() {
 
 test_connect_refused() {
   describe "echo-client to a port where nothing listens prints one clear error line and exits 1"
+  needs test_short_message
   start_kit_echo || return
   local port=$SERVER_PORT rc err
   stop_server
@@ -284,6 +301,7 @@ test_connect_refused() {
 
 test_sigterm_shutdown() {
   describe "on SIGTERM the server prints 'Shutting down' and exits 0"
+  needs test_short_message test_one_byte_at_a_time
   start_server echo-server || return
   run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "before stop" >/dev/null 2>&1
   if ! stop_once "$STOP_WAIT"; then
@@ -297,6 +315,7 @@ test_sigterm_shutdown() {
 
 test_stop_never_lost() {
   describe "a stop request is never lost: 10 servers, each sent SIGTERM as it starts to wait, all exit 0"
+  needs test_listening_line
   stop_trials 10 echo-server && return
   if [ "$STOP_PROBLEM" = lost ]; then
     fail_hint "trial $STOP_TRIAL: SIGTERM came just before the server went to sleep waiting for a client, and it slept on (still running ${STOP_WAIT}s later): checking a flag and then calling accept() leaves a gap where the signal is lost; wait in signals_wait_fd() (pselect() lets the signal in only while it sleeps) and leave when it returns 0"
@@ -307,6 +326,7 @@ test_stop_never_lost() {
 
 test_stop_while_sending() {
   describe "SIGTERM stops the server while it is stuck sending to a client that never reads"
+  needs test_listening_line
   start_server echo-server || return
   local queued before=-1 same=0 i
   # The client sends zeros without end and reads nothing: the echo fills its receive buffer,
@@ -339,6 +359,7 @@ test_stop_while_sending() {
 
 test_stop_during_flood() {
   describe "SIGTERM stops the server while clients keep connecting, many at a time"
+  needs test_listening_line
   start_server echo-server || return
   setsid "$TOOLS/mcload" --conns 100000 --at-once 50 --no-barrier --max-bytes 200 --timeout 60 \
     127.0.0.1 "$SERVER_PORT" >/dev/null 2>&1 </dev/null &
@@ -362,6 +383,7 @@ test_stop_during_flood() {
 
 test_out_of_descriptors() {
   describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
+  needs test_listening_line
   SERVER_PRELOAD=$TOOLS/emfile.so
   start_server echo-server || return
   local load rc
@@ -385,6 +407,7 @@ test_out_of_descriptors() {
 
 test_server_valgrind() {
   describe "valgrind: the server makes no memory errors, leaks nothing, closes every socket"
+  needs test_short_message test_one_byte_at_a_time
   skip_without_valgrind && return
   VALGRIND_LOG=$WORK/server.valgrind
   start_server echo-server || return
@@ -403,6 +426,7 @@ test_server_valgrind() {
 
 test_client_valgrind() {
   describe "valgrind: the client makes no memory errors, leaks nothing, closes its socket"
+  needs test_short_message
   skip_without_valgrind && return
   start_kit_echo || return
   local sent got=$WORK/got

@@ -127,6 +127,7 @@ test_one_client() {
 
 test_ten_clients() {
   describe "10 clients at once, each with its own random binary data in random pieces, all echoed intact"
+  needs test_one_client
   start_server multiconn-server || return
   mcload 60 --conns 10 --max-bytes 262144 --max-chunk 8192 --seed 12
   expect_mcload_ok "10 concurrent clients"
@@ -135,6 +136,7 @@ test_ten_clients() {
 
 test_200_clients() {
   describe "200 clients at once, each with its own random binary data in random pieces, all echoed intact"
+  needs test_one_client
   start_server multiconn-server || return
   mcload 60 --conns 200 --max-bytes 32768 --max-chunk 2048 --seed 13
   expect_mcload_ok "200 concurrent clients"
@@ -143,6 +145,7 @@ test_200_clients() {
 
 test_one_byte_pieces() {
   describe "5 clients at once sending one byte per packet all get their bytes back"
+  needs test_one_client
   start_server multiconn-server || return
   mcload 60 --conns 5 --min-bytes 500 --max-bytes 2000 --max-chunk 1 --seed 14
   expect_mcload_ok "5 clients sending one byte at a time"
@@ -150,6 +153,7 @@ test_one_byte_pieces() {
 
 test_finish_styles() {
   describe "clients that half-close, close or reset once their echo is back are all served and closed"
+  needs test_one_client
   start_server multiconn-server || return
   mcload 60 --conns 30 --max-bytes 50000 --max-chunk 3000 --finish mixed --seed 15
   expect_mcload_ok "30 clients finishing in three different ways"
@@ -160,6 +164,7 @@ test_finish_styles() {
 
 test_log_lines() {
   describe "the server prints 'Listening on', then 'Accepted connection from ADDR' and 'Closing connection to ADDR' for each client"
+  needs test_one_client
   start_server multiconn-server || return
   expect_match "the first line must be exactly 'Listening on 127.0.0.1:PORT'" \
     '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
@@ -174,6 +179,7 @@ test_log_lines() {
 
 test_ipv6() {
   describe "the server works over IPv6 on ::1"
+  needs test_one_client
   start_server multiconn-server ::1 0 || return
   expect_match "the server should print 'Listening on [::1]:PORT' (IPv6 addresses in brackets)" \
     '^Listening on \[::1\]:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
@@ -185,6 +191,7 @@ test_ipv6() {
 
 test_silent_client() {
   describe "a client that sends half a message and goes quiet gets that half echoed, and delays nobody"
+  needs test_one_client
   start_server multiconn-server || return
   mcload_background silent --conns 1 --silent-after 11 --seed 19
   if ! wait_for_line "$WORK/silent.out" '^mcload: holding' 10 "$BG_PID"; then
@@ -200,6 +207,7 @@ test_silent_client() {
 
 test_client_that_never_reads() {
   describe "a client that sends without end and never reads delays nobody, and the server's memory stays bounded"
+  needs test_one_client
   start_server multiconn-server || return
   local base peak limit_kb=$((32 * 1024)) i flood
   base=$(proc_status_kb "$SERVER_PID" VmHWM)
@@ -233,6 +241,7 @@ test_client_that_never_reads() {
 
 test_partial_writes() {
   describe "when send() takes only part of the bytes, the rest is kept and sent later, in order"
+  needs test_one_client
   # The shim makes every send() on a socket take a random part of what it is offered, as
   # the kernel does when a client's socket buffer is nearly full.
   SERVER_PRELOAD=$TOOLS/shortsend.so
@@ -248,6 +257,7 @@ test_partial_writes() {
 
 test_reset_midstream() {
   describe "clients that reset their connection in the middle of a transfer do not stop the server"
+  needs test_one_client
   start_server multiconn-server || return
   local junk
   junk=$(random_file junk.bin 1048576)
@@ -264,6 +274,7 @@ test_reset_midstream() {
 
 test_connect_and_close() {
   describe "clients that connect and close (or reset) at once are closed cleanly, and the server goes on"
+  needs test_one_client
   start_server multiconn-server || return
   local i
   for i in $(seq 1 20); do
@@ -280,6 +291,7 @@ test_connect_and_close() {
 
 test_no_descriptor_leak() {
   describe "2,000 connections opened and closed one after another leave no descriptor open in the server"
+  needs test_one_client
   start_server multiconn-server || return
   local before after i
   before=$(proc_fd_count "$SERVER_PID")
@@ -298,6 +310,7 @@ test_no_descriptor_leak() {
 
 test_idle_costs_no_cpu() {
   describe "idle connections cost no CPU: the server sleeps in select() until something happens"
+  needs test_one_client
   start_server multiconn-server || return
   mcload_background idle --conns 10 --silent-after 100 --seed 27
   if ! wait_for_line "$WORK/idle.out" '^mcload: holding' 10 "$BG_PID"; then
@@ -323,6 +336,7 @@ test_idle_costs_no_cpu() {
 
 test_fd_setsize_guard() {
   describe "a connection whose descriptor is >= FD_SETSIZE (1024) is closed at once, and the server goes on"
+  needs test_one_client
   local want=1100 hard
   hard=$(ulimit -Hn)
   # Descriptors above 1023 need a higher limit than the usual 1024, for the server and mcload.
@@ -370,6 +384,7 @@ test_fd_setsize_guard() {
 
 test_sigterm_and_sigint() {
   describe "on SIGTERM or SIGINT the server closes every connection, prints 'Shutting down' and exits 0"
+  needs test_one_client
   local sig pid
   for sig in TERM INT; do
     start_server multiconn-server || return
@@ -394,6 +409,7 @@ test_sigterm_and_sigint() {
 
 test_stop_never_lost() {
   describe "a stop request is never lost: 10 servers, each sent SIGTERM as it starts to wait, all exit 0"
+  needs test_one_client
   stop_trials 10 multiconn-server && return
   if [ "$STOP_PROBLEM" = lost ]; then
     fail_hint "trial $STOP_TRIAL: SIGTERM came just before the server went to sleep in select(), and it slept on (still running ${STOP_WAIT}s later): between the loop's look at the stop flag and select() a signal is lost; call pselect() with signals_wait_mask(), which lets the signal in only while it sleeps"
@@ -404,6 +420,7 @@ test_stop_never_lost() {
 
 test_stop_during_flood() {
   describe "SIGTERM stops the server while clients keep connecting and one never reads"
+  needs test_one_client
   start_server multiconn-server || return
   # One client sends without end and never reads; a crowd comes and goes around it.
   setsid "$TOOLS/tcpdrive" --no-read 127.0.0.1 "$SERVER_PORT" </dev/zero >/dev/null 2>&1 &
@@ -424,6 +441,7 @@ test_stop_during_flood() {
 
 test_out_of_descriptors() {
   describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
+  needs test_one_client
   SERVER_PRELOAD=$TOOLS/emfile.so
   start_server multiconn-server || return
   # From now on every accept() fails with EMFILE while clients wait, as it does under a
@@ -443,6 +461,7 @@ test_out_of_descriptors() {
 
 test_server_valgrind() {
   describe "valgrind: the server makes no memory errors, leaks nothing, closes every socket on SIGTERM"
+  needs test_one_client
   skip_without_valgrind && return
   VALGRIND_LOG=$WORK/server.valgrind
   start_server multiconn-server || return
@@ -495,6 +514,7 @@ test_client_default_messages() {
 
 test_client_messages_and_random() {
   describe "multiconn-client sends given messages, and 1 MiB of random bytes per connection with -r"
+  needs test_client_default_messages
   start_kit_echo || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 2 "alpha " "-beta-" "gamma"
   expect_eq "multiconn-client with messages exited $CLIENT_STATUS ($(client_said))" 0 "$CLIENT_STATUS"
@@ -508,6 +528,7 @@ test_client_messages_and_random() {
 
 test_client_against_its_server() {
   describe "multiconn-client and multiconn-server together: 10 connections, 200 KB each, all intact"
+  needs test_one_client test_client_default_messages
   start_server multiconn-server || return
   run_multiconn_client -r 200000 127.0.0.1 "$SERVER_PORT" 10
   expect_eq "multiconn-client against multiconn-server exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
@@ -517,6 +538,7 @@ test_client_against_its_server() {
 
 test_client_many_connections() {
   describe "multiconn-client with 150 connections at once gets every one back intact"
+  needs test_client_default_messages
   start_kit_echo || return
   run_multiconn_client -r 5000 127.0.0.1 "$SERVER_PORT" 150
   expect_eq "multiconn-client with 150 connections exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
@@ -526,6 +548,7 @@ test_client_many_connections() {
 
 test_client_opens_all_at_once() {
   describe "multiconn-client opens all its connections at once (the server answers only when 5 are connected)"
+  needs test_client_default_messages
   start_kit_echo --wait-for 5 || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 5
   if [ "$CLIENT_STATUS" = 124 ]; then
@@ -539,6 +562,7 @@ test_client_opens_all_at_once() {
 
 test_client_nonblocking_connect() {
   describe "multiconn-client starts each connect() on a non-blocking socket (where handshakes are slow)"
+  needs test_client_default_messages
   start_kit_echo || return
   OUT=$WORK/client.out
   ERR=$WORK/client.err
@@ -554,6 +578,7 @@ test_client_nonblocking_connect() {
 
 test_client_next_address() {
   describe "multiconn-client goes on to the next address when a connect() is refused"
+  needs test_client_default_messages
   start_kit_echo || return
   OUT=$WORK/client.out
   ERR=$WORK/client.err
@@ -566,6 +591,7 @@ test_client_next_address() {
 
 test_client_byte_by_byte_echo() {
   describe "multiconn-client puts together an echo that arrives one byte at a time"
+  needs test_client_default_messages
   start_kit_echo --trickle || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
   expect_eq "multiconn-client exited $CLIENT_STATUS when the echo came one byte per packet ($(grep -m1 FAILED "$OUT" | cut -c1-150)): keep reading until the connection has got back as many bytes as it sent" \
@@ -575,6 +601,7 @@ test_client_byte_by_byte_echo() {
 
 test_client_detects_wrong_bytes() {
   describe "multiconn-client exits 1 when a server corrupts or drops a byte, and names the bad connections"
+  needs test_client_default_messages
   local fault
   for fault in corrupt drop; do
     start_kit_echo --fault $fault || return
@@ -588,6 +615,7 @@ test_client_detects_wrong_bytes() {
 
 test_client_detects_early_close() {
   describe "multiconn-client exits 1 when a server closes a connection before echoing everything"
+  needs test_client_default_messages
   start_kit_echo --fault truncate || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 4
   expect_eq "against a server that closes half the connections after 5 bytes, multiconn-client exited $CLIENT_STATUS: recv() returning 0 before every byte is back is a failure; exit 1" \
@@ -597,6 +625,7 @@ test_client_detects_early_close() {
 
 test_client_connection_refused() {
   describe "multiconn-client to a port where nothing listens reports each connection refused and exits 1"
+  needs test_client_default_messages
   start_kit_echo || return
   local port=$SERVER_PORT
   stop_server
@@ -608,6 +637,7 @@ test_client_connection_refused() {
 
 test_client_valgrind() {
   describe "valgrind: the client makes no memory errors, leaks nothing, closes its sockets (success and failure)"
+  needs test_client_default_messages
   skip_without_valgrind && return
   local problems
   start_kit_echo || return
