@@ -10,6 +10,27 @@ echo_through_client() {
   run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" <"$1" >"$GOT" 2>"$WORK/client.err"
 }
 
+# echo_once HOST PORT MESSAGE: echo-client sends MESSAGE to HOST PORT; sets OUT to what it
+# printed and CLIENT_STATUS to how it ended; its stderr goes to $WORK/err.
+echo_once() {
+  run_client "$CLIENT_WAIT" "$BIN/echo-client" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+  OUT=$(cat "$WORK/out")
+}
+
+# expect_echoed WHAT MESSAGE HINT: the last echo_once printed exactly MESSAGE and exited 0.
+# HINT names the likely mistake when the echo differs.
+expect_echoed() {
+  if [ "$OUT" != "$2" ]; then
+    fail_hint "$1: echo-client got '$(head -c 100 <<<"$OUT")' ($(last_lines "$WORK/err" 1)): $3"
+    return 1
+  fi
+  if [ "$CLIENT_STATUS" = 124 ]; then
+    fail_hint "$1: echo-client printed the echo but never ended, waiting for the server to close the connection: once recv() returns 0 (the client half-closed), the server must close() that client's connection, then go back to accept()"
+    return 1
+  fi
+  expect_eq "$1: echo-client $(exit_story "$CLIENT_STATUS") ($(last_lines "$WORK/err" 1))" 0 "$CLIENT_STATUS"
+}
+
 test_usage() {
   describe "-h prints usage and exits 0; wrong arguments print usage on stderr and exit 2"
   given
@@ -131,13 +152,10 @@ test_clients_one_after_another() {
   describe "five clients one after another each get their own message back, each logged"
   needs test_short_message test_one_byte_at_a_time
   start_server echo-server || return
-  local i out
+  local i
   for i in 1 2 3 4 5; do
-    out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "message number $i" 2>/dev/null)
-    if [ "$out" != "message number $i" ]; then
-      fail_hint "client $i got '$out': after a client leaves, the server must close that connection and go back to accept() for the next one"
-      return
-    fi
+    echo_once 127.0.0.1 "$SERVER_PORT" "message number $i"
+    expect_echoed "client $i" "message number $i" "after a client leaves, the server must close that connection and go back to accept() for the next one" || return
   done
   expect_server_alive "after five clients"
   expect_eq "the server logged $(grep -c '^Connected by ' "$SERVER_OUT") 'Connected by 127.0.0.1:PORT' lines for five clients: log one per accepted client" \
@@ -174,20 +192,16 @@ test_ipv6_loopback() {
   start_server echo-server ::1 0 || return
   expect_match "the server should print 'Listening on [::1]:PORT' (IPv6 addresses in brackets)" \
     '^Listening on \[::1\]:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
-  local out
-  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" ::1 "$SERVER_PORT" "over IPv6" 2>"$WORK/err")
-  expect_eq "got '$out' over IPv6 ($(head -c 200 "$WORK/err")): use getaddrinfo() with AF_UNSPEC and struct sockaddr_storage, never a hard-coded AF_INET" \
-    "over IPv6" "$out"
+  echo_once ::1 "$SERVER_PORT" "over IPv6"
+  expect_echoed "over IPv6" "over IPv6" "use getaddrinfo() with AF_UNSPEC and struct sockaddr_storage, never a hard-coded AF_INET"
 }
 
 test_localhost_name() {
   describe "the name 'localhost' works for the server and the client"
   needs test_short_message test_one_byte_at_a_time
   start_server echo-server localhost 0 || return
-  local out
-  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" localhost "$SERVER_PORT" "by name" 2>"$WORK/err")
-  expect_eq "got '$out' using 'localhost' ($(head -c 200 "$WORK/err")): let getaddrinfo() resolve names, and try each address it returns" \
-    "by name" "$out"
+  echo_once localhost "$SERVER_PORT" "by name"
+  expect_echoed "using 'localhost'" "by name" "let getaddrinfo() resolve names, and try each address it returns"
 }
 
 test_server_tries_every_address() {
@@ -221,7 +235,7 @@ test_client_tries_every_address() {
 test_explicit_port() {
   describe "the server listens on the port it is given (not only on port 0), and the client reaches it"
   needs test_short_message test_one_byte_at_a_time
-  local port out
+  local port
   # A port that was free a moment ago: the kit's echo server binds one and lets it go.
   start_kit_echo || return
   port=$SERVER_PORT
@@ -231,8 +245,8 @@ test_explicit_port() {
     "$port" "$SERVER_PORT"; then
     return
   fi
-  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$port" "port $port" 2>"$WORK/err")
-  expect_eq "echo-client to port $port got '$out' ($(head -c 200 "$WORK/err"))" "port $port" "$out"
+  echo_once 127.0.0.1 "$port" "port $port"
+  expect_echoed "to port $port" "port $port" "the client must connect to the port it is given"
 }
 
 test_restart_same_port() {
@@ -253,9 +267,8 @@ test_restart_same_port() {
     fail_hint "restarting on port $port failed ($(head -c 200 "$SERVER_ERR")): set SO_REUSEADDR before bind()"
     return
   }
-  local out
-  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$port" "again" 2>/dev/null)
-  expect_eq "the restarted server echoed '$out'" "again" "$out"
+  echo_once 127.0.0.1 "$port" "again"
+  expect_echoed "after the restart" "again" "the restarted server must serve as before"
 }
 
 test_client_reset_midstream() {
@@ -266,10 +279,8 @@ test_client_reset_midstream() {
   junk=$(random_file junk.bin 1048576)
   run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --reset --no-read --send "$junk" 127.0.0.1 "$SERVER_PORT" 2>/dev/null
   expect_server_alive "after a client reset its connection (recv/send then fail with ECONNRESET or EPIPE)"
-  local out
-  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "still here" 2>/dev/null)
-  expect_eq "after a reset client, the next client got '$out': on a recv()/send() error close that connection and go back to accept()" \
-    "still here" "$out"
+  echo_once 127.0.0.1 "$SERVER_PORT" "still here"
+  expect_echoed "after a reset client, the next client" "still here" "on a recv()/send() error close that connection and go back to accept()"
 }
 
 test_bind_in_use() {

@@ -49,7 +49,11 @@ expect_mcload_ok() {
   case $MCLOAD_STATUS in
     1) fail_hint "$what: wrong bytes came back ($why): echo the bytes in the order they arrived; after a partial send() keep exactly the unsent bytes (buf_consume() what send() took) and send them next" ;;
     3) fail_hint "$what: the server ended a connection too early ($why): not every byte came back before it closed: send() what is queued (it may take only part: keep the rest for the next round), and when recv() returns 0 the client has only half-closed, so close only once the queue is empty" ;;
-    4) fail_hint "$what: the clients stalled ($why): is the server blocked on one client (a blocking recv()/send()/accept()), or not watching a socket it should? Call recv(), send() and accept() only on sockets select() reported ready, and keep every connection in the read set" ;;
+    4) if grep -q 'waiting for the server to close' <<<"$why"; then
+      fail_hint "$what: every byte came back, but the server never closed the connection ($why): when recv() returns 0 the client has finished sending; once its echo is all sent, close() the connection (and take it out of the table), or the client waits for ever and the descriptor leaks"
+    else
+      fail_hint "$what: the clients stalled ($why): is the server blocked on one client (a blocking recv()/send()/accept()), or not watching a socket it should? Call recv(), send() and accept() only on sockets select() reported ready, and keep every connection in the read set"
+    fi ;;
     5) fail_hint "$what: could not connect ($why): does the server accept connections?" ;;
     124 | 137) fail_hint "$what: the load did not finish in time: the server is stuck or very slow (is it blocking on one client?)" ;;
     *) fail_hint "$what: mcload exited $MCLOAD_STATUS ($why)" ;;
