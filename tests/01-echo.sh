@@ -322,6 +322,7 @@ test_sigterm_shutdown() {
   expect_eq "the server's exit status after SIGTERM was $SERVER_STATUS: close the sockets, print 'Shutting down', exit 0" \
     0 "$SERVER_STATUS"
   expect_match "the server did not print 'Shutting down' before exiting" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+  expect_no_eintr_noise
 }
 
 test_stop_never_lost() {

@@ -69,19 +69,6 @@ server_gone() {
   return 0
 }
 
-# count_lines REGEX FILE: how many lines of FILE match the extended REGEX.
-count_lines() { grep -Ec -- "$1" "$2" 2>/dev/null; }
-
-# wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
-wait_for_count() {
-  local limit=$(($4 * SLOW * 20)) i=0
-  while [ "$(count_lines "$1" "$2")" -lt "$3" ] && [ $i -lt "$limit" ]; do
-    sleep 0.05
-    i=$((i + 1))
-  done
-  [ "$(count_lines "$1" "$2")" -ge "$3" ]
-}
-
 # client_said: the client's first distinct stderr lines, shortened, for a hint.
 client_said() { awk '!seen[$0]++' "$ERR" 2>/dev/null | head -n 2 | tr '\n' ' ' | cut -c1-200; }
 
@@ -409,6 +396,7 @@ test_sigterm_and_sigint() {
     expect_eq "after SIG$sig only $(count_lines 'closed by the server$' "$WORK/held.$sig.out") of 3 open connections were closed: on shutdown, close every client's socket (and free its state)" \
       3 "$(count_lines 'closed by the server$' "$WORK/held.$sig.out")"
   done
+  expect_no_eintr_noise
 }
 
 test_stop_never_lost() {

@@ -912,15 +912,14 @@ test_sigterm_shutdown() {
   run_client 30 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/half" --output /dev/null \
     127.0.0.1 "$SERVER_PORT" 2>/dev/null &
   local open=$!
-  # Time for the connection to be accepted (the test holds either way: then it just
-  # checks a plain shutdown).
-  sleep 0.3
+  wait_for_count '^Accepted connection from ' "$SERVER_OUT" 2 10
   stop_server
   kill "$open" 2>/dev/null
   wait "$open" 2>/dev/null
   expect_eq "the server's exit status after SIGTERM was $SERVER_STATUS: a signal makes select() fail with EINTR; leave the loop, close every connection and the listener, exit 0" \
     0 "$SERVER_STATUS"
   expect_match "the server did not print 'Shutting down' last" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+  expect_no_eintr_noise
 }
 
 # ---- valgrind -----------------------------------------------------------------------------

@@ -226,6 +226,19 @@ stop_group() {
   return 0
 }
 
+# count_lines REGEX FILE: how many lines of FILE match the extended REGEX.
+count_lines() { grep -Ec -- "$1" "$2" 2>/dev/null; }
+
+# wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
+wait_for_count() {
+  local limit=$(($4 * SLOW * 20)) i=0
+  while [ "$(count_lines "$1" "$2")" -lt "$3" ] && [ $i -lt "$limit" ]; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  [ "$(count_lines "$1" "$2")" -ge "$3" ]
+}
+
 # wait_for_line FILE REGEX SECONDS [PID]: waits until a line of FILE matches REGEX.
 # Returns 0 when it does, 1 after SECONDS or as soon as PID (if given) has exited.
 wait_for_line() {
@@ -406,6 +419,16 @@ server_end_story() {
     SERVER_STATUS=$?
   fi
   echo "$(exit_story "$SERVER_STATUS"); its stderr ends: $(last_lines "$SERVER_ERR" 2 | tr '\n' ' ')"
+}
+
+# expect_no_eintr_noise: a stop request is no error, so the server's stderr must not report
+# one (strerror(EINTR) reads "Interrupted system call").
+expect_no_eintr_noise() {
+  if grep -q 'Interrupted system call' "$SERVER_ERR" 2>/dev/null; then
+    fail_hint "on the stop request the server printed an error ('$(grep -m1 'Interrupted system call' "$SERVER_ERR" | cut -c1-120)'): a call the stop signal interrupts fails with EINTR, which is no error: go round the loop, whose test sees the stop request, instead of reporting it"
+    return 1
+  fi
+  passed_check
 }
 
 # expect_server_alive CONTEXT: fails unless the last started server still runs.
