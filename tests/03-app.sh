@@ -931,20 +931,16 @@ test_server_valgrind_good() {
   VALGRIND_LOG=$WORK/server.valgrind
   start_server app-server || return
   REACT_WAIT=$((REACT_WAIT * 4))
+  ask_good "under valgrind, search morpheus (the basic job: see the functional tests)" search morpheus "result: $MORPHEUS_ANSWER"
+  # Traffic of every kind; what comes back is the functional tests' business.
   ask "$(request v1.req search morpheus)" --split 1 --delay-us 100
-  expect_answer "under valgrind, search morpheus sent one byte at a time" "result: $MORPHEUS_ANSWER"
-  ask_good "under valgrind, search 🐶" search "$EMOJI_DOG" "result: $DOG_ANSWER"
-  ask_good "under valgrind, search unknown" search who "result: No match for 'who'."
-  ask_good "under valgrind, a binary request" double 7 "content: First 10 bytes of request: double7"
-  ask "$(json_request v2.req '{"action": "jump"}')"
-  expect_answer "under valgrind, an invalid action" "result: Error: invalid action 'jump'."
+  ask "$(request v2.req search "$EMOJI_DOG")"
+  ask "$(request v3.req search who)"
+  ask "$(request v4.req double 7)"
+  ask "$(json_request v5.req '{"action": "jump"}')"
   run_client 60 "$WIRE" crowd 127.0.0.1 "$SERVER_PORT" 12 >/dev/null 2>"$WORK/crowd.err"
-  expect_eq "under valgrind, 12 clients at once: $(head -n 2 "$WORK/crowd.err" | tr '\n' ' ')" 0 "$CLIENT_STATUS"
   stop_server
-  expect_eq "under valgrind the server exited $SERVER_STATUS after SIGTERM, not 0 (99 means valgrind found errors)" 0 "$SERVER_STATUS"
-  local problems
-  problems=$(valgrind_problems "$VALGRIND_LOG")
-  [ -z "$problems" ] || fail_hint "$problems: free each connection's message (message_free: JSON header, content, reply) when it closes"
+  expect_memory_clean "$VALGRIND_LOG" "" "free each connection's message (message_free: JSON header, content, reply) when it closes"
 }
 
 test_server_valgrind_bad() {
@@ -968,32 +964,27 @@ test_server_valgrind_bad() {
   ask "$WORK/mid"
   ask "$(frame b9.req --header '')" --no-shutdown
   wait_for_error_line $((before + 8))
-  expect_eq "under valgrind, 9 bad requests should give 9 'Error from' lines (got $(($(error_count) - before)))" \
-    9 $(($(error_count) - before))
-  ask_good "under valgrind, a good request after the bad ones" search ring "result: $RING_ANSWER"
+  ask_good "under valgrind, a good request after the bad ones (the basic job: see the functional tests)" search ring "result: $RING_ANSWER"
   # A connection still half-way through its request when the server stops must be freed too.
   head -c 40 "$(request b10.req search ring)" >"$WORK/open"
   run_client 60 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/open" --output /dev/null \
     127.0.0.1 "$SERVER_PORT" 2>/dev/null &
   local open=$!
-  sleep 0.5
+  wait_for_count '^Accepted connection from ' "$SERVER_OUT" 11 30
   stop_server
   kill "$open" 2>/dev/null
   wait "$open" 2>/dev/null
-  expect_eq "under valgrind the server exited $SERVER_STATUS after SIGTERM, not 0 (99 means valgrind found errors)" 0 "$SERVER_STATUS"
-  local problems
-  problems=$(valgrind_problems "$VALGRIND_LOG")
-  [ -z "$problems" ] || fail_hint "$problems: on every error path free what the message holds (json_decref the header, free the buffers) and close the socket"
+  expect_memory_clean "$VALGRIND_LOG" "" "on every error path free what the message holds (json_decref the header, free the buffers) and close the socket"
 }
 
 # client_under_valgrind PORT ACTION VALUE: runs app-client under valgrind; sets OUT, ERR,
-# CLIENT_STATUS and VG_PROBLEMS.
+# CLIENT_STATUS and VG_LOG (its report, for expect_memory_clean).
 client_under_valgrind() {
   local log=$WORK/client.$RANDOM.valgrind
   run_client_valgrind 60 "$log" app-client 127.0.0.1 "$1" "$2" "$3" >"$WORK/client.out" 2>"$WORK/client.err" </dev/null
   OUT=$(cat "$WORK/client.out")
   ERR=$(head -c 300 "$WORK/client.err" | tr '\n' ' ')
-  VG_PROBLEMS=$(valgrind_problems "$log")
+  VG_LOG=$log
 }
 
 test_client_valgrind() {
@@ -1002,20 +993,17 @@ test_client_valgrind() {
   skip_without_valgrind && return
   start_server app-server || return
   client_under_valgrind "$SERVER_PORT" search "$EMOJI_DOG"
-  expect_client_prints "under valgrind (99 means valgrind found errors), search 🐶" "Got result: $DOG_ANSWER"
-  [ -z "$VG_PROBLEMS" ] || fail_hint "on a good text/json response: $VG_PROBLEMS"
+  expect_client_prints "under valgrind, search 🐶 (the basic job: see the functional tests)" "Got result: $DOG_ANSWER"
+  expect_memory_clean "$VG_LOG" "on a good text/json response: "
   client_under_valgrind "$SERVER_PORT" double 7
-  expect_client_prints "under valgrind, double 7" "Got response: First 10 bytes of request: double7"
-  [ -z "$VG_PROBLEMS" ] || fail_hint "on a good binary response: $VG_PROBLEMS"
+  expect_memory_clean "$VG_LOG" "on a good binary response: "
   start_wire_server --reply "$(reply_file v.resp --header "$(header_with '"7"')")" || return
   client_under_valgrind "$WIRE_PORT" search ring
-  expect_client_rejects "under valgrind, a response with content-length \"7\""
-  [ -z "$VG_PROBLEMS" ] || fail_hint "on a bad header: $VG_PROBLEMS"
+  expect_memory_clean "$VG_LOG" "on a bad header: "
   head -c 50 "$(reply_file full.resp --content '{"result": "complete, but cut"}')" >"$WORK/cut.resp"
   start_wire_server --reply "$WORK/cut.resp" || return
   client_under_valgrind "$WIRE_PORT" search ring
-  expect_client_rejects "under valgrind, a response cut short"
-  [ -z "$VG_PROBLEMS" ] || fail_hint "on a response cut short: $VG_PROBLEMS"
+  expect_memory_clean "$VG_LOG" "on a response cut short: "
 }
 
 . "$SHUNIT2"

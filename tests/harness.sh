@@ -646,6 +646,22 @@ skip_without_valgrind() {
   return 1
 }
 
+# expect_memory_clean LOG [CONTEXT [ADVICE]]: the verdict of a valgrind test: LOG shows no
+# memory error, leak or open socket. A valgrind test checks besides only that the program
+# did its basic job under valgrind (a program that does nothing leaks nothing); the rest of
+# what it answered is the functional tests' business, so one bug does not cost twice.
+# CONTEXT goes before the findings, ADVICE after them.
+expect_memory_clean() {
+  local problems
+  problems=$(valgrind_problems "$1")
+  if [ -z "$problems" ]; then
+    passed_check
+    return 0
+  fi
+  fail_hint "${2:-}$problems${3:+: $3}"
+  return 1
+}
+
 # valgrind_problems LOG: prints what valgrind found in LOG, in a few words, or nothing if
 # the run was clean: memory errors, definite or indirect leaks, and sockets still open at
 # exit (valgrind 3.19 lists those without failing, so the log is read). A log without
