@@ -537,6 +537,20 @@ stop_once() {
   return 0
 }
 
+# expect_stops_cleanly WHILE LOST: one SIGTERM to the server (stop_once), which must exit 0
+# within STOP_WAIT seconds with 'Shutting down' as its last line. WHILE says what was going
+# on ("while clients kept coming"), LOST the likely mistake when it goes on running.
+expect_stops_cleanly() {
+  if ! stop_once "$STOP_WAIT"; then
+    fail_hint "the server was still running ${STOP_WAIT}s after SIGTERM${1:+ $1}: $2"
+    return 1
+  fi
+  expect_eq "after SIGTERM${1:+ $1} the server $(exit_story "$SERVER_STATUS"), not 0: close everything, print 'Shutting down', exit 0" \
+    0 "$SERVER_STATUS"
+  expect_match "the server did not print 'Shutting down' last (its last line: '$(last_lines "$SERVER_OUT" 1)')" \
+    '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+}
+
 # stop_trials N PROGRAM: N times, starts PROGRAM (start_server) with the slowwait shim, which
 # holds open the moment between a server's last look at its stop flag and its sleep in
 # accept(), select(), pselect() or poll() (150 ms instead of microseconds), sends it one
