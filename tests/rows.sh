@@ -61,13 +61,15 @@ rows_init() {
     : >"$ROWS"
   fi
 }
-_rows_name() {
+# _check STATUS DESCRIPTION HINT [NAME]: one row; NAME defaults to checkN (counted here, not
+# in a subshell, so that each unnamed row gets its own number).
+_check() {
   _rows_n=$((_rows_n + 1))
-  printf '%s' "${1:-check$_rows_n}"
+  row "$ROWS" "$ROWS_SUITE" "${4:-check$_rows_n}" "$1" 0 "$2" "$3"
 }
 # check_pass DESCRIPTION [NAME] / check_fail DESCRIPTION HINT [NAME] / check_skip
 # DESCRIPTION WHY [NAME]: one row each; NAME defaults to checkN.
-check_pass() { row "$ROWS" "$ROWS_SUITE" "$(_rows_name "${2:-}")" pass 0 "$1" ""; }
-check_fail() { row "$ROWS" "$ROWS_SUITE" "$(_rows_name "${3:-}")" fail 0 "$1" "$2"; }
-check_skip() { row "$ROWS" "$ROWS_SUITE" "$(_rows_name "${3:-}")" skip 0 "$1" "$2"; }
+check_pass() { _check pass "$1" "" "${2:-}"; }
+check_fail() { _check fail "$1" "$2" "${3:-}"; }
+check_skip() { _check skip "$1" "$2" "${3:-}"; }
 rows_done() { "$KIT/tests/report" show --label "$ROWS_SUITE" "$ROWS"; }
