@@ -66,9 +66,8 @@ bool net_valid_port(const char *s)
     return true;
 }
 
-/* Writes "STEP ADDRESS: strerror(errnum)" into err, naming the address that failed. */
-static void describe_failure(char *err, size_t errlen, const char *step, const struct sockaddr *sa,
-                             int errnum)
+void net_describe_failure(char *err, size_t errlen, const char *step, const struct sockaddr *sa,
+                          int errnum)
 {
     char addr[NET_ADDRSTRLEN];
 
@@ -108,17 +107,17 @@ int net_listen(const char *host, const char *port, char *err, size_t errlen)
 
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) {
-            describe_failure(err, errlen, "socket", ai->ai_addr, errno);
+            net_describe_failure(err, errlen, "socket", ai->ai_addr, errno);
             continue;
         }
         /* Without SO_REUSEADDR, a restarted server cannot bind its port while connections
          * of the previous run linger in TIME_WAIT (up to a minute or two). */
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0) {
-            describe_failure(err, errlen, "setsockopt SO_REUSEADDR", ai->ai_addr, errno);
+            net_describe_failure(err, errlen, "setsockopt SO_REUSEADDR", ai->ai_addr, errno);
         } else if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-            describe_failure(err, errlen, "bind", ai->ai_addr, errno);
+            net_describe_failure(err, errlen, "bind", ai->ai_addr, errno);
         } else if (listen(fd, SOMAXCONN) < 0) {
-            describe_failure(err, errlen, "listen", ai->ai_addr, errno);
+            net_describe_failure(err, errlen, "listen", ai->ai_addr, errno);
         } else {
             break; /* success: fd is listening */
         }
@@ -139,12 +138,12 @@ int net_connect(const char *host, const char *port, char *err, size_t errlen)
     for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) {
-            describe_failure(err, errlen, "socket", ai->ai_addr, errno);
+            net_describe_failure(err, errlen, "socket", ai->ai_addr, errno);
             continue;
         }
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
             break;
-        describe_failure(err, errlen, "connect", ai->ai_addr, errno);
+        net_describe_failure(err, errlen, "connect", ai->ai_addr, errno);
         close(fd);
         fd = -1;
     }

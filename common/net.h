@@ -24,6 +24,11 @@
  * Returns 0, or -1 if the family is unknown or out is too small. */
 int net_format_addr(const struct sockaddr *sa, char *out, size_t outlen);
 
+/* Writes "STEP ADDRESS: strerror(errnum)" into err (errlen bytes), naming the step and the
+ * address that failed, e.g. "bind 127.0.0.1:8080: Address already in use". */
+void net_describe_failure(char *err, size_t errlen, const char *step, const struct sockaddr *sa,
+                          int errnum);
+
 /* Formats the remote (peer) or local address of a connected socket like net_format_addr().
  * Return 0, or -1 with errno set. */
 int net_peer_name(int fd, char *out, size_t outlen);

@@ -35,17 +35,6 @@ static void usage(FILE *out)
                  "HOST defaults to " DEFAULT_HOST ", PORT to " DEFAULT_PORT ".\n");
 }
 
-/* Writes "STEP ADDRESS: REASON" into err: what failed, for which address, and why. */
-static void describe_failure(char *err, size_t errlen, const char *step, const struct addrinfo *ai,
-                             int errnum)
-{
-    char addr[NET_ADDRSTRLEN];
-
-    if (net_format_addr(ai->ai_addr, addr, sizeof addr) < 0)
-        snprintf(addr, sizeof addr, "(unknown address)");
-    snprintf(err, errlen, "%s %s: %s", step, addr, strerror(errnum));
-}
-
 /* Connects a TCP socket to host:port, trying each address the name has. Returns the
  * connected socket, or -1 after printing one error line naming the address that failed. */
 static int connect_to_server(const char *host, const char *port)
@@ -56,12 +45,11 @@ static int connect_to_server(const char *host, const char *port)
      * SOCK_STREAM, but no AI_PASSIVE: this address is one to connect to. Walk the whole
      * ai_next list: "localhost" may give ::1 first while the server listens on 127.0.0.1
      * only. On each: socket(), then connect() to ai_addr; if either fails, remember why with
-     * describe_failure(err, sizeof err, "connect", ai, errno), close() the socket, try the
-     * next. freeaddrinfo() the list on every path. If none worked, log_error("%s", err):
+     * net_describe_failure(err, sizeof err, "connect", ai->ai_addr, errno), close() the socket, try
+     * the next. freeaddrinfo() the list on every path. If none worked, log_error("%s", err):
      * "echo-client: connect 127.0.0.1:65432: Connection refused". */
     (void)host;
     (void)port;
-    (void)describe_failure;
     log_error("TODO 5 is not done yet: connect");
     return -1;
 }

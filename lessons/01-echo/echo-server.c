@@ -44,17 +44,6 @@ static void usage(FILE *out)
             "HOST defaults to " DEFAULT_HOST ", PORT to " DEFAULT_PORT " (0: any free port).\n");
 }
 
-/* Writes "STEP ADDRESS: REASON" into err: what failed, for which address, and why. */
-static void describe_failure(char *err, size_t errlen, const char *step, const struct addrinfo *ai,
-                             int errnum)
-{
-    char addr[NET_ADDRSTRLEN];
-
-    if (net_format_addr(ai->ai_addr, addr, sizeof addr) < 0)
-        snprintf(addr, sizeof addr, "(unknown address)");
-    snprintf(err, errlen, "%s %s: %s", step, addr, strerror(errnum));
-}
-
 /* Opens a TCP socket listening on host:port (port "0": any free port). Returns the listening
  * socket, or -1 after printing one error line naming the step and the address that failed. */
 static int open_listener(const char *host, const char *port)
@@ -68,12 +57,11 @@ static int open_listener(const char *host, const char *port)
      * socket() with the entry's family, type and protocol; setsockopt(SO_REUSEADDR, 1)
      * BEFORE bind(), so a restarted server can bind a port whose old connections linger;
      * bind() to ai_addr; listen(fd, SOMAXCONN). When a step fails, remember why with
-     * describe_failure(err, sizeof err, "bind", ai, errno), close() that socket, try the
-     * next. freeaddrinfo() the list on every path (valgrind checks). If no address worked,
+     * net_describe_failure(err, sizeof err, "bind", ai->ai_addr, errno), close() that socket, try
+     * the next. freeaddrinfo() the list on every path (valgrind checks). If no address worked,
      * log_error("%s", err): "echo-server: bind 127.0.0.1:65432: Address already in use". */
     (void)host;
     (void)port;
-    (void)describe_failure;
     log_error("TODO 1 is not done yet: open the listening socket");
     return -1;
 }

@@ -44,17 +44,6 @@ static void usage(FILE *out)
             "HOST defaults to " DEFAULT_HOST ", PORT to " DEFAULT_PORT " (0: any free port).\n");
 }
 
-/* Writes "STEP ADDRESS: REASON" into err: what failed, for which address, and why. */
-static void describe_failure(char *err, size_t errlen, const char *step, const struct addrinfo *ai,
-                             int errnum)
-{
-    char addr[NET_ADDRSTRLEN];
-
-    if (net_format_addr(ai->ai_addr, addr, sizeof addr) < 0)
-        snprintf(addr, sizeof addr, "(unknown address)");
-    snprintf(err, errlen, "%s %s: %s", step, addr, strerror(errnum));
-}
-
 /* Opens a TCP socket listening on host:port (port "0": any free port). Returns the listening
  * socket, or -1 after printing one error line naming the step and the address that failed. */
 static int open_listener(const char *host, const char *port)
@@ -68,8 +57,8 @@ static int open_listener(const char *host, const char *port)
      * socket() with the entry's family, type and protocol; setsockopt(SO_REUSEADDR, 1)
      * BEFORE bind(), so a restarted server can bind a port whose old connections linger;
      * bind() to ai_addr; listen(fd, SOMAXCONN). When a step fails, remember why with
-     * describe_failure(err, sizeof err, "bind", ai, errno), close() that socket, try the
-     * next. freeaddrinfo() the list on every path (valgrind checks). If no address worked,
+     * net_describe_failure(err, sizeof err, "bind", ai->ai_addr, errno), close() that socket, try
+     * the next. freeaddrinfo() the list on every path (valgrind checks). If no address worked,
      * log_error("%s", err): "echo-server: bind 127.0.0.1:65432: Address already in use". */
     struct addrinfo hints = {0};
     struct addrinfo *res;
@@ -91,18 +80,18 @@ static int open_listener(const char *host, const char *port)
 
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) {
-            describe_failure(err, sizeof err, "socket", ai, errno);
+            net_describe_failure(err, sizeof err, "socket", ai->ai_addr, errno);
             continue;
         }
         /* Without SO_REUSEADDR, a restarted server cannot bind its port while connections
          * of the previous run linger in TIME_WAIT (up to a minute or two). It must be set
          * before bind(): bind() is where the port is checked. */
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0) {
-            describe_failure(err, sizeof err, "setsockopt SO_REUSEADDR", ai, errno);
+            net_describe_failure(err, sizeof err, "setsockopt SO_REUSEADDR", ai->ai_addr, errno);
         } else if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-            describe_failure(err, sizeof err, "bind", ai, errno);
+            net_describe_failure(err, sizeof err, "bind", ai->ai_addr, errno);
         } else if (listen(fd, SOMAXCONN) < 0) {
-            describe_failure(err, sizeof err, "listen", ai, errno);
+            net_describe_failure(err, sizeof err, "listen", ai->ai_addr, errno);
         } else {
             break; /* fd is listening */
         }
@@ -116,7 +105,6 @@ static int open_listener(const char *host, const char *port)
     /* @stub
     (void)host;
     (void)port;
-    (void)describe_failure;
     log_error("TODO 1 is not done yet: open the listening socket");
     return -1;
     @end */
