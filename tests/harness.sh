@@ -317,8 +317,10 @@ _program_pid() {
 
 # start_server PROGRAM [ARGS...]: starts $BIN/PROGRAM in its own process group (default
 # arguments: 127.0.0.1 0) and waits for its "Listening on HOST:PORT" line. Sets SERVER_PID
-# (the program's pid: for signals and /proc), SERVER_PORT, SERVER_HOST, SERVER_OUT (stdout
-# file), SERVER_ERR (stderr file).
+# (the program's pid: for signals and /proc), SERVER_PORT, SERVER_HOST, SERVER_ADDR (the
+# announced address: HOST:PORT, [HOST]:PORT, or for a Unix-domain server unix:NAME, with
+# SERVER_HOST the same and SERVER_PORT empty), SERVER_OUT (stdout file), SERVER_ERR
+# (stderr file).
 # With VALGRIND_LOG set to a file name, runs it under valgrind logging there; with
 # SERVER_PRELOAD set to a shared object, runs it with that LD_PRELOAD shim.
 # Returns 1, after failing the test with a hint, if the line does not come.
@@ -368,6 +370,14 @@ _start_server() {
   [ -n "$tool" ] || SERVER_PID=$(_program_pid "$SERVER_JOB")
   local line
   line=$(grep -m1 '^Listening on ' "$SERVER_OUT")
+  # SERVER_ADDR: the address as announced ("127.0.0.1:40611", "[::1]:40611", "unix:PATH").
+  SERVER_ADDR=${line#Listening on }
+  if [[ $SERVER_ADDR == unix:* ]]; then
+    # A Unix-domain server (lesson 04) has a name and no port.
+    SERVER_HOST=$SERVER_ADDR
+    SERVER_PORT=
+    return 0
+  fi
   SERVER_PORT=${line##*:}
   SERVER_HOST=${line#Listening on }
   SERVER_HOST=${SERVER_HOST%:*}
