@@ -7,6 +7,11 @@
 #ifndef KIT_LOG_H
 #define KIT_LOG_H
 
+#include <stddef.h>
+
+/* Room for a peer's text escaped by log_escape(): longer text is cut, ending in "...". */
+#define LOG_ESCAPED_LEN 256
+
 /* Remembers the program's name for error lines and makes stdout line-buffered.
  * Call first thing in main(). Returns 0, or -1 if stdout could not be reconfigured. */
 int log_init(const char *program_name);
@@ -23,5 +28,14 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "PROGRAM: TEXT: strerror(errnum)" on stderr. Pass errno right after the failed
  * call (before anything else can change it). */
 void log_errno(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Text that came from a peer must be escaped before it goes into a log line, or a peer could
+ * end the line early and forge the next one ("...\nShutting down"), or send escape sequences
+ * to the terminal showing the log. Copies len bytes of text (NUL bytes included) into out
+ * (outlen bytes, at least 4) as one line's worth of safe text: control characters (bytes
+ * 0-31 and 127, and U+0080-U+009F), backslash, and bytes that are not valid UTF-8 become
+ * \xNN; everything else is kept, accents and emoji included. Text too long for out is cut
+ * and ends in "...". Returns out. */
+const char *log_escape(const void *text, size_t len, char *out, size_t outlen);
 
 #endif
