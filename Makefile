@@ -13,10 +13,10 @@ SOLUTIONS := $(sort $(wildcard solutions/[0-9][0-9]-*))
 LESSON_NAMES := $(notdir $(SOLUTIONS))
 
 .DEFAULT_GOAL := all
-.PHONY: all solutions skeletons tools test check lessons check-lessons demo deps clean help
+.PHONY: all solutions skeletons tools test check lessons demo deps dist-solutions clean help compile_commands.json
 
 ## make: build every solution and every lesson skeleton (into build/)
-all: solutions skeletons
+all: $(if $(SOLUTIONS),solutions) skeletons
 
 solutions:
 	@$(MAKE) -s -f tests/build.mk SRC=$(KIT)/solutions OUT=$(KIT)/build/solutions
@@ -29,30 +29,37 @@ skeletons:
 tools:
 	@$(MAKE) -s -f tests/tools.mk
 
-## make test: every suite against solutions/ (valgrind included), the skeleton checks
-# A student handout has no solutions/: say so instead of failing somewhere deep inside.
-NO_SOLUTIONS = echo "This copy of the kit has no solutions/ (a student handout): 'make $@' needs them. Grade your own work with 'make grade'." >&2; exit 1
+## make demo [CODE=lessons]: each lesson's client against its server, both sides shown:
+## the reference solutions, or your own programs (a student handout has only those)
+DEMO_CODE := $(or $(CODE),$(if $(SOLUTIONS),solutions,lessons))
+demo: deps $(if $(filter solutions,$(DEMO_CODE)),solutions,skeletons)
+	@tests/tools/demo $(DEMO_CODE)
 
+# The targets below need the reference solutions: a student handout (make handout), which
+# has no solutions/, does not have them (neither does its make help).
+ifneq ($(SOLUTIONS),)
+## make test: every suite against solutions/ (valgrind included), the skeleton checks
 test: deps
-	@$(if $(SOLUTIONS),tests/check test,$(NO_SOLUTIONS))
+	@tests/check test
 
 ## make check: the maintainers' checks on top of make test (grader, sanitizers, fuzzing...)
 check: deps
-	@$(if $(SOLUTIONS),tests/check check,$(NO_SOLUTIONS))
+	@tests/check check
 
 ## make lessons [FORCE=1]: regenerate lessons/ from solutions/ (keeps a student's edits)
 lessons:
-	@$(if $(SOLUTIONS),tests/tools/update-lessons $(if $(FORCE),--force),$(NO_SOLUTIONS))
+	@tests/tools/update-lessons $(if $(FORCE),--force)
 
-## make demo: each lesson's client against its server, both sides shown
-demo: deps solutions
-	@$(if $(SOLUTIONS),tests/tools/demo,$(NO_SOLUTIONS))
+## make dist-solutions: the solutions without generator markup, for teachers, in dist/solutions/
+dist-solutions:
+	@tests/tools/dist-solutions solutions dist/solutions
+endif
 
 ## make deps: check (and when allowed, install) the Debian packages the kit needs
 deps:
 	@tests/tools/deps test
 
-## make compile_commands.json: for editors (clangd), recorded with bear
+## make compile_commands.json: for editors (clangd), recorded with bear (anew each time)
 compile_commands.json:
 	@rm -rf build/solutions build/lessons
 	bear --output $(KIT)/compile_commands.json -- $(MAKE) -s all
@@ -62,23 +69,35 @@ clean:
 
 help:
 	@echo "Targets:"
+ifneq ($(SOLUTIONS),)
 	@echo "  make                 build every solution and lesson skeleton (into build/)"
 	@echo "  make test            every lesson suite against solutions/ (valgrind included), the"
 	@echo "                       drift and skeleton checks; a few minutes; ends 'N passed, N failed'"
 	@echo "  make check           the maintainers' checks on top: the grader's self-test (hostile"
 	@echo "                       submissions, mistake catalogue), every TODO stubbed alone,"
 	@echo "                       sanitizers, fuzzing, load, the handout, slides in a browser"
+else
+	@echo "  make                 build your programs from lessons/ (into build/lessons/)"
+endif
 	@echo "  make grade [LESSON=NN-name] [SUBMISSION=DIR]"
 	@echo "                       grade your code (default: lessons/) and print a scoreboard"
+ifneq ($(SOLUTIONS),)
 	@echo "  make handout         the student tarball (no solutions) in dist/"
 	@echo "  make gradescope [LESSON=NN-name]  the Gradescope autograder zip in dist/"
 	@echo "  make lessons [FORCE=1]  regenerate lessons/ from solutions/ (keeps your edits)"
-	@echo "  make demo            run each lesson's client against its server"
+	@echo "  make dist-solutions  the reference solutions as clean copies to hand out after the"
+	@echo "                       lab (no TODO markup), with READMEs and answers, in dist/solutions/"
+	@echo "  make demo [CODE=lessons]  run each lesson's client against its server (the"
+	@echo "                       reference solutions, or with CODE=lessons your programs)"
 	@echo "  make slides          render the slide decks to build/slides/"
 	@echo "  make slides-pdf [NOTES=1]  print the decks to PDF (with speaker notes)"
 	@echo "  make sanitize        every suite against an ASan + UBSan build of solutions/ and common/"
 	@echo "  make fuzz [FUZZ_SECONDS=N]  fuzz lesson 03's message parser (libFuzzer, default 60 s)"
 	@echo "  make bench           measure the servers: report + chart in build/bench/ (a few minutes)"
+else
+	@echo "  make demo            run each lesson's client against its server: your programs"
+endif
+	@echo "  make tools           build the kit's test tools (into build/tools/)"
 	@echo "  make deps            check and install the Debian packages the kit needs"
 	@echo "  make compile_commands.json  for clangd and other editors"
 	@echo "  make clean           remove everything the build made"

@@ -2,7 +2,10 @@
  *
  * read() and write() on a socket may move fewer bytes than asked (a short count) or be
  * interrupted by a signal before moving any (EINTR). These loops retry until the whole
- * buffer has moved, so callers can think in messages instead of system calls. */
+ * buffer has moved, so callers can think in messages instead of system calls. The first is
+ * lesson 01's write_all() (echo-client.c), library code from lesson 02 on. Both are for
+ * blocking descriptors (clients): a server sleeps only where a stop request reaches it
+ * (signals.h). */
 #ifndef KIT_IO_H
 #define KIT_IO_H
 

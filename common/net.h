@@ -1,5 +1,9 @@
 /* net.h - addresses, listening and connecting, the same for IPv4 and IPv6.
  *
+ * net_listen() and net_connect() are what a student writes in lesson 01 (echo-server.c's
+ * open_listener(), echo-client.c's connect_to_server()), given back as library code from
+ * lesson 02 on; net_set_nonblocking() is lesson 01's make_nonblocking().
+ *
  * Every lookup goes through getaddrinfo() with AF_UNSPEC, so "127.0.0.1", "::1",
  * "localhost" and any numeric address work. Errors are returned, never fatal: functions
  * that can fail for several reasons write one readable line into the caller's err buffer

@@ -1,7 +1,8 @@
 /* server.h - how every server of the kit opens its listening socket and announces it.
  *
- * Lesson 01 writes these steps itself (TODO 1) and lesson 02 adds the non-blocking mode and
- * the FD_SETSIZE check; from lesson 03 on they are library code. */
+ * Lesson 01 writes these steps itself (open_listener(), then make_nonblocking()), lesson 02
+ * calls net_listen() and adds the FD_SETSIZE check; from lesson 03 on they are library
+ * code. */
 #ifndef KIT_SERVER_H
 #define KIT_SERVER_H
 

@@ -35,9 +35,7 @@ int signals_install(void)
     sigdelset(&wait_mask, SIGTERM);
 
     sigemptyset(&sa.sa_mask);
-    /* No SA_RESTART: POSIX lets a system restart pselect() after a handler with it; without
-     * it pselect() always returns -1 with EINTR, so the caller sees the stop at once. */
-    sa.sa_flags = 0;
+    sa.sa_flags = 0; /* no SA_RESTART: pselect() must return EINTR, never be restarted */
     sa.sa_handler = on_stop_signal;
     if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
         return -1;

@@ -64,8 +64,11 @@ test_binary_10mib() {
     fail_hint "echo-client hung on 10 MiB: if it sends everything before reading, both socket buffers fill and client and server wait on each other; send a chunk, then read that many bytes back"
     return
   fi
-  expect_eq "echo-client exited $CLIENT_STATUS ($(head -c 200 "$WORK/client.err"))" 0 "$CLIENT_STATUS"
-  expect_ok "got $(wc -c <"$GOT") of 10485760 bytes back, or different bytes: does the client loop until every byte is read back, and write binary data (zero bytes too) with write(), not printf()?" \
+  # Both programs are yours here: what the server said, if anything, tells which one failed.
+  local server_said=""
+  [ -s "$SERVER_ERR" ] && server_said="; the server said: $(last_lines "$SERVER_ERR" 1)"
+  expect_eq "echo-client exited $CLIENT_STATUS ($(head -c 200 "$WORK/client.err")$server_said)" 0 "$CLIENT_STATUS"
+  expect_ok "got $(wc -c <"$GOT") of 10485760 bytes back, or different bytes$server_said: does the server send back every byte it receives (send_all()), and the client loop until every byte is read back and write binary data (zero bytes too) with write(), not printf()?" \
     cmp -s "$sent" "$GOT"
 }
 
@@ -99,7 +102,22 @@ test_partial_sends() {
   local sent got=$WORK/got
   sent=$(random_file partial.bin 262144)
   run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --send "$sent" --output "$got" 127.0.0.1 "$SERVER_PORT"
-  expect_ok "got $(wc -c <"$got") of 262144 bytes back while send() took only part of each buffer: send() returns how many bytes it took; loop until all are sent (io_write_all() does)" \
+  expect_ok "got $(wc -c <"$got") of 262144 bytes back while send() took only part of each buffer: send() returns how many bytes it took; send_all() must loop until all are sent" \
+    cmp -s "$sent" "$got"
+}
+
+test_client_partial_sends() {
+  describe "the client sends every byte even when write() takes only part of them"
+  start_kit_echo || return
+  local sent got=$WORK/got
+  sent=$(random_file partial.bin 262144)
+  run_client_preload "$CLIENT_WAIT" "$TOOLS/shortsend.so" echo-client 127.0.0.1 "$SERVER_PORT" \
+    <"$sent" >"$got" 2>"$WORK/client.err"
+  if [ "$CLIENT_STATUS" = 124 ]; then
+    fail_hint "echo-client hung while write() took only part of each buffer: a chunk sent only in part is never echoed in full, and reading it all back waits for ever; write_all() must loop until every byte is written"
+    return
+  fi
+  expect_ok "got $(wc -c <"$got") of 262144 bytes back, or different bytes, while write() took only part of each buffer ($(head -c 200 "$WORK/client.err")): write() returns how many bytes it took; write_all() must loop until all are written" \
     cmp -s "$sent" "$got"
 }
 
@@ -160,6 +178,48 @@ test_localhost_name() {
   out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" localhost "$SERVER_PORT" "by name" 2>"$WORK/err")
   expect_eq "got '$out' using 'localhost' ($(head -c 200 "$WORK/err")): let getaddrinfo() resolve names, and try each address it returns" \
     "by name" "$out"
+}
+
+test_server_tries_every_address() {
+  describe "the server tries each address getaddrinfo() returns until one can be bound"
+  # The shim puts an address no machine has (192.0.2.1) before the real answer: bind()
+  # fails on it, and a server that gives up after the first address never starts.
+  SERVER_PRELOAD=$TOOLS/deadfirst.so
+  start_server echo-server 127.0.0.1 0 || {
+    fail_hint "getaddrinfo() returned 192.0.2.1 (which cannot be bound here) first and 127.0.0.1 second, and the server gave up: walk the whole ai_next list, closing the socket of each address that fails, until bind() and listen() work"
+    return
+  }
+  expect_match "the server should listen on the address that works, 127.0.0.1 (got: $(head -n 1 "$SERVER_OUT"))" \
+    '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+  local out
+  out=$(run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" 127.0.0.1 "$SERVER_PORT" <<<"first or second" 2>/dev/null)
+  expect_eq "the server echoed '$out'" "first or second" "$out"
+}
+
+test_client_tries_every_address() {
+  describe "the client tries each address getaddrinfo() returns until one connects"
+  start_kit_echo || return
+  local out
+  # The shim puts 127.0.0.2 first, where nothing listens: connect() is refused there.
+  out=$(run_client_preload "$CLIENT_WAIT" "$TOOLS/deadfirst.so" echo-client 127.0.0.1 "$SERVER_PORT" "second address" 2>"$WORK/err")
+  expect_eq "got '$out' ($(head -c 200 "$WORK/err")) when getaddrinfo() returned 127.0.0.2, where nothing listens, before 127.0.0.1: when connect() fails, close that socket and try the next address in the ai_next list" \
+    "second address" "$out"
+}
+
+test_explicit_port() {
+  describe "the server listens on the port it is given (not only on port 0), and the client reaches it"
+  local port out
+  # A port that was free a moment ago: the kit's echo server binds one and lets it go.
+  start_kit_echo || return
+  port=$SERVER_PORT
+  stop_server
+  start_server echo-server 127.0.0.1 "$port" || return
+  if ! expect_eq "asked to listen on port $port, the server announced port $SERVER_PORT: a port goes into a sockaddr in network byte order; if you fill a struct sockaddr_in yourself, htons() the port (or let getaddrinfo() fill the address)" \
+    "$port" "$SERVER_PORT"; then
+    return
+  fi
+  out=$(run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$port" "port $port" 2>"$WORK/err")
+  expect_eq "echo-client to port $port got '$out' ($(head -c 200 "$WORK/err"))" "port $port" "$out"
 }
 
 test_restart_same_port() {
@@ -226,10 +286,116 @@ test_sigterm_shutdown() {
   describe "on SIGTERM the server prints 'Shutting down' and exits 0"
   start_server echo-server || return
   run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "before stop" >/dev/null 2>&1
-  stop_server
-  expect_eq "the server's exit status after SIGTERM was $SERVER_STATUS: handle SIGTERM with a flag (sigaction without SA_RESTART), leave the accept loop when accept() fails with EINTR, close the sockets, exit 0" \
+  if ! stop_once "$STOP_WAIT"; then
+    fail_hint "the server was still running ${STOP_WAIT}s after SIGTERM: when signals_wait_fd() returns 0 a stop was requested; leave the loop (accept_client() returns -1), close the sockets, exit 0"
+    return
+  fi
+  expect_eq "the server's exit status after SIGTERM was $SERVER_STATUS: close the sockets, print 'Shutting down', exit 0" \
     0 "$SERVER_STATUS"
   expect_match "the server did not print 'Shutting down' before exiting" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+}
+
+test_stop_never_lost() {
+  describe "a stop request is never lost: 30 servers, each sent SIGTERM as it starts to wait, all exit 0"
+  stop_trials 30 echo-server && return
+  if [ "$STOP_PROBLEM" = lost ]; then
+    fail_hint "trial $STOP_TRIAL: SIGTERM came just before the server went to sleep waiting for a client, and it slept on (still running ${STOP_WAIT}s later): checking a flag and then calling accept() leaves a gap where the signal is lost; wait in signals_wait_fd() (pselect() lets the signal in only while it sleeps) and leave when it returns 0"
+  else
+    fail_hint "trial $STOP_TRIAL: after SIGTERM $STOP_PROBLEM: close the sockets, print 'Shutting down', exit 0"
+  fi
+}
+
+test_stop_while_sending() {
+  describe "SIGTERM stops the server while it is stuck sending to a client that never reads"
+  start_server echo-server || return
+  local queued before=-1 same=0 i
+  # The client sends zeros without end and reads nothing: the echo fills its receive buffer,
+  # then the server's send buffer, and the server waits for room that never comes. It is
+  # stuck once its queue of unsent bytes stops growing (three looks alike, 0.1 s apart).
+  setsid "$TOOLS/tcpdrive" --no-read --rcvbuf 4096 127.0.0.1 "$SERVER_PORT" </dev/zero >/dev/null 2>&1 &
+  _track $!
+  for i in $(seq 1 $((200 * SLOW))); do
+    queued=$(tcp_send_queue "$SERVER_PORT")
+    if [ "$queued" -gt 0 ] && [ "$queued" = "$before" ]; then
+      same=$((same + 1))
+      [ $same -ge 2 ] && break
+    else
+      same=0
+    fi
+    before=$queued
+    sleep 0.1
+  done
+  if [ "$queued" = 0 ]; then
+    fail_hint "the server never had an echo waiting to be sent to a client that does not read ($(tail -n 2 "$SERVER_ERR" | tr '\n' ' ')): does it accept, recv() and send back?"
+    return
+  fi
+  if ! stop_once "$STOP_WAIT"; then
+    fail_hint "the server was still running ${STOP_WAIT}s after SIGTERM while it had an echo to send to a client that never reads: a blocking send() sleeps where no stop request reaches it; make the client's socket non-blocking, and when send() says EAGAIN wait with signals_wait_fd(fd, true), giving up when it returns 0 (a stop), not going round again"
+    return
+  fi
+  expect_eq "after SIGTERM the server exited $SERVER_STATUS: give up that client, close the sockets, print 'Shutting down', exit 0" 0 "$SERVER_STATUS"
+  expect_match "the server did not print 'Shutting down' last" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+}
+
+test_stop_during_flood() {
+  describe "SIGTERM stops the server while clients keep connecting, many at a time"
+  start_server echo-server || return
+  setsid "$TOOLS/mcload" --conns 100000 --at-once 50 --no-barrier --max-bytes 200 --timeout 60 \
+    127.0.0.1 "$SERVER_PORT" >/dev/null 2>&1 </dev/null &
+  _track $!
+  local i
+  for i in $(seq 1 $((200 * SLOW))); do
+    [ "$(grep -c '^Disconnected ' "$SERVER_OUT")" -ge 50 ] && break
+    sleep 0.05
+  done
+  if [ "$(grep -c '^Disconnected ' "$SERVER_OUT")" -lt 50 ]; then
+    fail_hint "the server served $(grep -c '^Disconnected ' "$SERVER_OUT") clients of a crowd, not 50: does it accept, echo, close and log each client?"
+    return
+  fi
+  if ! stop_once "$STOP_WAIT"; then
+    fail_hint "the server was still running ${STOP_WAIT}s after SIGTERM while clients kept coming: check for a stop in every wait (signals_wait_fd() returns 0), before accept() and recv() as well as in send_all()"
+    return
+  fi
+  expect_eq "after SIGTERM during a crowd of clients the server exited $SERVER_STATUS, not 0" 0 "$SERVER_STATUS"
+  expect_match "the server did not print 'Shutting down' last" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+}
+
+test_out_of_descriptors() {
+  describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
+  SERVER_PRELOAD=$TOOLS/emfile.so
+  start_server echo-server || return
+  local cpu lines load i rc
+  # From now on every accept() fails with EMFILE while clients wait, as it does under a
+  # 'ulimit -n' too small for the clients (the emfile shim).
+  shortage_begin
+  setsid "$TOOLS/mcload" --conns 8 --max-bytes 100 --no-barrier --timeout 30 127.0.0.1 "$SERVER_PORT" \
+    >"$WORK/load.out" 2>"$WORK/load.err" </dev/null &
+  load=$!
+  _track "$load"
+  for i in $(seq 1 $((100 * SLOW))); do
+    [ "$(tcp_listen_queue "$SERVER_PORT")" -ge 8 ] && break
+    sleep 0.05
+  done
+  cpu=$(cpu_percent "$SERVER_PID" 1.5)
+  expect_server_alive "while it had no descriptor left for new clients" || return
+  lines=$(cat "$SERVER_OUT" "$SERVER_ERR" | wc -l)
+  # A server that sleeps uses next to nothing; one that spins gets a good share of a core
+  # even on a busy machine.
+  if [ "${cpu:-0}" -gt 10 ]; then
+    fail_hint "with clients waiting and no descriptor left, the server used $cpu% of a CPU and printed $lines lines: accept() fails with EMFILE again and again while the clients wait; on EMFILE, ENFILE, ENOBUFS or ENOMEM call back_off() (say it once, sleep, retry) instead of going straight round"
+    return
+  fi
+  if [ "$lines" -gt 6 ]; then
+    fail_hint "with no descriptor left the server printed $lines lines ($(tail -n 1 "$SERVER_ERR" | cut -c1-100)): say it once per shortage, not at every try (back_off() remembers in *told)"
+    return
+  fi
+  shortage_end
+  wait "$load" # mcload gives up by itself after 30 s without progress
+  rc=$?
+  expect_eq "once descriptors were free again, the 8 waiting clients did not all get their echo (mcload exited $rc: $(head -c 200 "$WORK/load.err")): after a shortage keep trying accept(), every second" \
+    0 "$rc"
+  stop_server
+  expect_eq "after the shortage, SIGTERM: the server exited $SERVER_STATUS, not 0" 0 "$SERVER_STATUS"
 }
 
 test_server_valgrind() {

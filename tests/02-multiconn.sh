@@ -48,7 +48,7 @@ expect_mcload_ok() {
   why=$(head -n 2 "$MCLOAD_ERR" | tr '\n' ' ' | cut -c1-300)
   case $MCLOAD_STATUS in
     1) fail_hint "$what: wrong bytes came back ($why): echo the bytes in the order they arrived; after a partial send() keep exactly the unsent bytes (buf_consume() what send() took) and send them next" ;;
-    3) fail_hint "$what: the server ended a connection too early ($why): when recv() returns 0 the client has only half-closed; keep the connection until its queued output is sent, then close it" ;;
+    3) fail_hint "$what: the server ended a connection too early ($why): not every byte came back before it closed: send() what is queued (it may take only part: keep the rest for the next round), and when recv() returns 0 the client has only half-closed, so close only once the queue is empty" ;;
     4) fail_hint "$what: the clients stalled ($why): is the server blocked on one client (a blocking recv()/send()/accept()), or not watching a socket it should? Call recv(), send() and accept() only on sockets select() reported ready, and keep every connection in the read set" ;;
     5) fail_hint "$what: could not connect ($why): does the server accept connections?" ;;
     124 | 137) fail_hint "$what: the load did not finish in time: the server is stuck or very slow (is it blocking on one client?)" ;;
@@ -383,13 +383,77 @@ test_sigterm_and_sigint() {
     kill -"$sig" "$pid"
     wait_for_count 'closed by the server$' "$WORK/held.$sig.out" 3 10
     stop_server # SIGTERM again if SIG$sig was not enough; sets SERVER_STATUS
-    expect_eq "after SIG$sig the server's exit status was $SERVER_STATUS: leave the loop when select() fails with EINTR and signals_stop_requested() is true, close everything, exit 0" \
+    expect_eq "after SIG$sig the server's exit status was $SERVER_STATUS: leave the loop when pselect() fails with EINTR and signals_stop_requested() is true, close everything, exit 0" \
       0 "$SERVER_STATUS"
     expect_match "the server did not print 'Shutting down' as its last line after SIG$sig" \
       '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
     expect_eq "after SIG$sig only $(count_lines 'closed by the server$' "$WORK/held.$sig.out") of 3 open connections were closed: on shutdown, close every client's socket (and free its state)" \
       3 "$(count_lines 'closed by the server$' "$WORK/held.$sig.out")"
   done
+}
+
+test_stop_never_lost() {
+  describe "a stop request is never lost: 30 servers, each sent SIGTERM as it starts to wait, all exit 0"
+  stop_trials 30 multiconn-server && return
+  if [ "$STOP_PROBLEM" = lost ]; then
+    fail_hint "trial $STOP_TRIAL: SIGTERM came just before the server went to sleep in select(), and it slept on (still running ${STOP_WAIT}s later): between the loop's look at the stop flag and select() a signal is lost; call pselect() with signals_wait_mask(), which lets the signal in only while it sleeps"
+  else
+    fail_hint "trial $STOP_TRIAL: after SIGTERM $STOP_PROBLEM: close everything, print 'Shutting down', exit 0"
+  fi
+}
+
+test_stop_during_flood() {
+  describe "SIGTERM stops the server while clients keep connecting and one never reads"
+  start_server multiconn-server || return
+  # One client sends without end and never reads; a crowd comes and goes around it.
+  setsid "$TOOLS/tcpdrive" --no-read 127.0.0.1 "$SERVER_PORT" </dev/zero >/dev/null 2>&1 &
+  _track $!
+  mcload_background flood --conns 100000 --at-once 100 --no-barrier --max-bytes 1000 --timeout 60 --seed 34
+  if ! wait_for_count '^Closing connection to ' "$SERVER_OUT" 300 20; then
+    server_gone && return
+    fail_hint "the server closed $(count_lines '^Closing connection to ' "$SERVER_OUT") of a crowd of connections, not 300: does it accept, echo and close each?"
+    return
+  fi
+  if ! stop_once "$STOP_WAIT"; then
+    fail_hint "the server was still running ${STOP_WAIT}s after SIGTERM while clients kept coming: the loop must get back to pselect() (where the signal is let in) after each round; never loop over one socket until it is done"
+    return
+  fi
+  expect_eq "after SIGTERM during a crowd of clients the server exited $SERVER_STATUS, not 0" 0 "$SERVER_STATUS"
+  expect_match "the server did not print 'Shutting down' last" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+}
+
+test_out_of_descriptors() {
+  describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
+  SERVER_PRELOAD=$TOOLS/emfile.so
+  start_server multiconn-server || return
+  local cpu lines i
+  # From now on every accept() fails with EMFILE while clients wait, as it does under a
+  # 'ulimit -n' too small for the clients (the emfile shim).
+  shortage_begin
+  mcload_background waiting --conns 20 --max-bytes 2000 --timeout 30 --seed 35
+  for i in $(seq 1 $((100 * SLOW))); do
+    [ "$(tcp_listen_queue "$SERVER_PORT")" -ge 20 ] && break
+    sleep 0.05
+  done
+  cpu=$(cpu_percent "$SERVER_PID" 1.5)
+  server_gone && return
+  lines=$(cat "$SERVER_OUT" "$SERVER_ERR" | wc -l)
+  # A server that sleeps uses next to nothing; one that spins gets a good share of a core.
+  if [ "${cpu:-0}" -gt 10 ]; then
+    fail_hint "with 20 clients waiting and no descriptor left, the server used $cpu% of a CPU and printed $lines lines: the listener stays readable while accept() fails with EMFILE; stop watching it (srv->accepting = false) and let pselect() time out to try again"
+    return
+  fi
+  if [ "$lines" -gt 6 ]; then
+    fail_hint "with no descriptor left the server printed $lines lines ($(tail -n 1 "$SERVER_ERR" | cut -c1-100)): say it once per shortage (srv->told_shortage), not at every try"
+    return
+  fi
+  shortage_end
+  wait "$BG_PID" # mcload gives up by itself after 30 s without progress
+  MCLOAD_STATUS=$?
+  MCLOAD_ERR=$WORK/waiting.err
+  expect_mcload_ok "once descriptors were free again, the 20 waiting clients (the server must try accept() again after a while: a pselect() timeout while it is not accepting)" || return
+  stop_server
+  expect_eq "after the shortage, SIGTERM: the server exited $SERVER_STATUS, not 0" 0 "$SERVER_STATUS"
 }
 
 test_server_valgrind() {

@@ -317,10 +317,8 @@ _program_pid() {
 
 # start_server PROGRAM [ARGS...]: starts $BIN/PROGRAM in its own process group (default
 # arguments: 127.0.0.1 0) and waits for its "Listening on HOST:PORT" line. Sets SERVER_PID
-# (the program's pid: for signals and /proc), SERVER_PORT, SERVER_HOST, SERVER_ADDR (the
-# announced address: HOST:PORT, [HOST]:PORT, or for a Unix-domain server unix:NAME, with
-# SERVER_HOST the same and SERVER_PORT empty), SERVER_OUT (stdout file), SERVER_ERR
-# (stderr file).
+# (the program's pid: for signals and /proc), SERVER_PORT, SERVER_HOST, SERVER_OUT (stdout
+# file), SERVER_ERR (stderr file).
 # With VALGRIND_LOG set to a file name, runs it under valgrind logging there; with
 # SERVER_PRELOAD set to a shared object, runs it with that LD_PRELOAD shim.
 # Returns 1, after failing the test with a hint, if the line does not come.
@@ -370,14 +368,6 @@ _start_server() {
   [ -n "$tool" ] || SERVER_PID=$(_program_pid "$SERVER_JOB")
   local line
   line=$(grep -m1 '^Listening on ' "$SERVER_OUT")
-  # SERVER_ADDR: the address as announced ("127.0.0.1:40611", "[::1]:40611", "unix:PATH").
-  SERVER_ADDR=${line#Listening on }
-  if [[ $SERVER_ADDR == unix:* ]]; then
-    # A Unix-domain server (lesson 04) has a name and no port.
-    SERVER_HOST=$SERVER_ADDR
-    SERVER_PORT=
-    return 0
-  fi
   SERVER_PORT=${line##*:}
   SERVER_HOST=${line#Listening on }
   SERVER_HOST=${SERVER_HOST%:*}
@@ -472,6 +462,16 @@ run_client_valgrind() {
   run_client "$limit" "${_cmd[@]}" 3>"$log.fifo"
 }
 
+# run_client_preload SECONDS SHIM PROGRAM [ARGS...]: run_client for PROGRAM of the code under
+# test with the LD_PRELOAD shim SHIM (a shared object of build/tools), as SERVER_PRELOAD does
+# for a server.
+run_client_preload() {
+  local limit=$1 shim=$2
+  shift 2
+  _program_cmd "$shim" "" "$@"
+  run_client "$limit" "${_cmd[@]}"
+}
+
 # ---- what a process uses (Linux /proc) -------------------------------------------------
 # Each prints a number, or nothing when the process has gone.
 
@@ -491,6 +491,92 @@ proc_cpu_ticks() {
   # The command name (field 2) may hold spaces: count fields after its closing ')'.
   sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
 }
+
+# ---- stopping, and running short ---------------------------------------------------------
+
+# stop_once SECONDS: sends one SIGTERM to the last started server and waits (bounded: SECONDS
+# times SLOW) for it to exit. Returns 0 with SERVER_STATUS set to its exit status if it did;
+# otherwise returns 1 with SERVER_STATUS empty (the server still runs: stop_server or
+# tearDown ends it). Unlike stop_server it never signals twice, so a stop request the
+# server lost shows as lost.
+stop_once() {
+  local job=$SERVER_JOB limit=$(($1 * SLOW * 20)) i=0
+  SERVER_STATUS=
+  kill -TERM "$SERVER_PID" 2>/dev/null
+  while kill -0 "$job" 2>/dev/null && [ $i -lt "$limit" ]; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  kill -0 "$job" 2>/dev/null && return 1
+  wait "$job" 2>/dev/null
+  SERVER_STATUS=$?
+  SERVER_PID=
+  return 0
+}
+
+# stop_trials N PROGRAM: N times, starts PROGRAM (start_server) with the slowwait shim, which
+# holds open the moment between a server's last look at its stop flag and its sleep in
+# accept(), select(), pselect() or poll() (150 ms instead of microseconds), sends it one
+# SIGTERM as soon as it has announced itself, and waits (bounded) for it to exit. Returns 0
+# if every one printed 'Shutting down' last and exited 0 (each counts as a check);
+# otherwise 1, with STOP_TRIAL set to the trial that went wrong and STOP_PROBLEM to "lost"
+# (still running after STOP_WAIT seconds) or to what the server did instead (exiting before
+# it was asked to, for one). A start that fails has failed the test already.
+stop_trials() {
+  local n=$1 prog=$2
+  for STOP_TRIAL in $(seq 1 "$n"); do
+    SERVER_PRELOAD=$TOOLS/slowwait.so start_server "$prog" || {
+      STOP_PROBLEM="it did not start"
+      return 1
+    }
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      STOP_PROBLEM="it had exited by itself, before any stop request ($(last_lines "$SERVER_ERR" 1))"
+      return 1
+    fi
+    if ! stop_once "$STOP_WAIT"; then
+      STOP_PROBLEM=lost
+      return 1
+    fi
+    if [ "$SERVER_STATUS" != 0 ] || [ "$(tail -n 1 "$SERVER_OUT")" != "Shutting down" ]; then
+      STOP_PROBLEM="it $(exit_story "$SERVER_STATUS"), its last line '$(last_lines "$SERVER_OUT" 1)'"
+      return 1
+    fi
+    passed_check
+  done
+  return 0
+}
+
+# cpu_percent PID SECONDS: how much of one CPU the process used over the next SECONDS (a
+# window to measure over, not a wait for readiness), in percent; nothing if it has gone.
+cpu_percent() {
+  local t0 t1 hz
+  hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+  t0=$(proc_cpu_ticks "$1")
+  sleep "$2"
+  t1=$(proc_cpu_ticks "$1")
+  [ -n "$t0" ] && [ -n "$t1" ] || return 0
+  awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$2" 'BEGIN { printf "%d\n", d * 100 / hz / s }'
+}
+
+# tcp_listen_queue PORT: how many connections wait in the queue of the socket listening on
+# the local port PORT: completed by the kernel, not yet accept()ed by the program (ss asks
+# the kernel for that one socket, however many others the machine has).
+tcp_listen_queue() { ss -Hltn "sport = :$1" 2>/dev/null | awk '{ n += $2 } END { print n + 0 }'; }
+
+# tcp_send_queue PORT: the most bytes a connection with the local port PORT has queued for
+# sending that the peer has not taken yet (0 if none).
+tcp_send_queue() {
+  ss -Htn state established "sport = :$1" 2>/dev/null | awk '$2 > m { m = $2 } END { print m + 0 }'
+}
+
+# shortage_begin, shortage_end: while a shortage lasts, a server started with
+# SERVER_PRELOAD=$TOOLS/emfile.so finds that accept() fails with EMFILE, as it does when a
+# process has no descriptor left (its `ulimit -n` too small for its clients). The shim
+# (tests/tools/emfile-preload.c) looks for its flag file in KIT_SHIM_DIR, or, in the
+# grader's clean environment, in the program's working folder: RUN_DIR, either way.
+export KIT_SHIM_DIR=$RUN_DIR
+shortage_begin() { : >"$RUN_DIR/kit-emfile"; }
+shortage_end() { rm -f "$RUN_DIR/kit-emfile"; }
 
 # ---- valgrind ----------------------------------------------------------------------------
 

@@ -1,16 +1,20 @@
 /* multiconn-server.c - lesson 02: one thread, one select() loop, many clients at once.
  *
- * The lesson 01 server blocks in recv() for one client while every other client waits.
- * This one never blocks on a single client: all sockets are non-blocking, and select()
- * tells the loop which of them are ready. Each connection keeps its own state in a
- * struct conn, including the bytes received but not yet echoed (its output buffer),
- * because send() on a non-blocking socket may take only part of what we hand it.
+ * The lesson 01 server waits for one socket at a time, so while it serves one client every
+ * other client waits. This one waits for all of them at once: every socket is non-blocking,
+ * and pselect() (select() with the stop signals let in only while it sleeps) tells the loop
+ * which of them are ready. Each connection keeps its own state in a struct conn, including
+ * the bytes received but not yet echoed (its output buffer), because send() on a
+ * non-blocking socket may take only part of what we hand it.
+ *
+ * What lesson 01 wrote by hand is library code now: net_listen() (common/net.c) is lesson
+ * 01's open_listener(), net_set_nonblocking() its make_nonblocking().
  *
  * The loop, in one picture:
  *
- *     for (;;) {
+ *     while no stop is requested {
  *         watch(): the listener, every socket we may read, every socket with output pending
- *         select(): sleep until one of them is ready
+ *         pselect(): sleep until one of them is ready, or a stop is requested
  *         listener ready  -> accept_new()
  *         socket readable -> handle_readable(): recv() and queue the bytes for echo
  *         socket writable -> handle_writable(): send() what is queued, keep the rest
@@ -29,10 +33,15 @@
 #include <stdlib.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How much one recv() may take at once. */
 #define CHUNK_SIZE 65536
+
+/* While out of descriptors the listener is not watched; after this many seconds the loop
+ * tries it again anyway (a descriptor may have been freed elsewhere: ENFILE is system-wide). */
+#define ACCEPT_RETRY_SECONDS 1
 
 /* Backpressure: once a client has this much output we could not send yet (it is not
  * reading its echo), we stop reading from it until it drains. Without a limit, a client
@@ -48,8 +57,9 @@ struct conn {
 };
 
 struct server {
-    int listener;   /* the listening, non-blocking socket */
-    bool accepting; /* false while out of descriptors: the listener is not watched */
+    int listener;       /* the listening, non-blocking socket */
+    bool accepting;     /* false while out of descriptors: the listener is not watched */
+    bool told_shortage; /* running out of descriptors has been logged (once per shortage) */
     /* The connections, indexed by descriptor. select() cannot watch a descriptor
      * >= FD_SETSIZE anyway, so this table covers every one it can. */
     struct conn *conns[FD_SETSIZE];
@@ -120,14 +130,15 @@ static void accept_new(struct server *srv)
 {
     /* TODO 3: Accept every waiting client: a non-blocking socket and a struct conn each.
      * Hint: call accept() in a loop until it fails with EAGAIN or EWOULDBLOCK (the queue
-     * is empty: that is why the listener is non-blocking). EINTR and ECONNABORTED (the
-     * client left before we accepted) mean "try the next one". EMFILE or ENFILE (out of
-     * descriptors): log it, set srv->accepting = false and return; close_conn() turns it
-     * back on. A descriptor >= FD_SETSIZE does not fit in an fd_set (FD_SET() on it writes
-     * out of bounds): log it, close it at once and go on. Otherwise make the new socket
-     * non-blocking with net_set_nonblocking(), calloc() a struct conn (fd, peer name from
-     * net_format_addr(), an empty buffer: calloc's zeroes are BUF_INIT), store it in
-     * srv->conns[fd], and log "Accepted connection from ADDR". */
+     * is empty: that is why the listener is non-blocking); then set srv->told_shortage =
+     * false. EINTR and ECONNABORTED (the client left before we accepted) mean "try the next
+     * one". EMFILE or ENFILE (out of descriptors): log it unless srv->told_shortage says it
+     * is logged already (then set it), set srv->accepting = false and return; close_conn(),
+     * or serve_forever() after a while, turns it back on. A descriptor >= FD_SETSIZE does not fit
+     * in an fd_set (FD_SET() on it writes out of bounds): log it, close it at once and go on.
+     * Otherwise make the new socket non-blocking with net_set_nonblocking(), calloc() a struct conn
+     * (fd, peer name from net_format_addr(), an empty buffer: calloc's zeroes are BUF_INIT), store
+     * it in srv->conns[fd], and log "Accepted connection from ADDR". */
     log_error("TODO 3 is not done yet: accept the waiting clients");
     srv->accepting = false;
 }
@@ -168,20 +179,28 @@ static void handle_writable(struct server *srv, struct conn *c)
 }
 
 /* The event loop: runs until SIGINT or SIGTERM. */
-static void serve(struct server *srv)
+static void serve_forever(struct server *srv)
 {
+    /* Out of descriptors, the loop wakes after this to try the listener again. */
+    const struct timespec retry = {ACCEPT_RETRY_SECONDS, 0};
+
     while (!signals_stop_requested()) {
-        /* TODO 1: Wait in select() for something to be ready, then hand each ready socket
+        /* TODO 1: Wait in pselect() for something to be ready, then hand each ready socket
          * to its handler.
          * Hint: fd_set readable, writable; int max_fd = watch(srv, &readable, &writable);
-         * then select(max_fd + 1, &readable, &writable, NULL, NULL): no timeout, so an
-         * idle server sleeps. If select() fails with EINTR, a signal arrived: continue
-         * (the loop condition checks for a stop request); any other failure is reported
-         * and ends the loop. Then: if FD_ISSET(srv->listener, &readable), accept_new().
-         * For each fd from 0 to max_fd with a connection: if readable, handle_readable();
-         * then, if the connection still exists (srv->conns[fd] != NULL: the handler may
-         * have closed it) and it is writable, handle_writable(). */
+         * then pselect(max_fd + 1, &readable, &writable, NULL, timeout,
+         * signals_wait_mask()): the timeout is NULL (none: an idle server sleeps) except
+         * while !srv->accepting, when it is &retry; the mask lets SIGINT and SIGTERM in only
+         * while pselect() sleeps, so a stop request can never arrive unseen between the loop
+         * test and the sleep. If pselect() fails with EINTR, a signal arrived: continue (the
+         * loop condition sees the stop request); any other failure is reported and ends the
+         * loop. If it returns 0, the retry time is up: srv->accepting = true, continue.
+         * Then: if FD_ISSET(srv->listener, &readable), accept_new(). For each fd from 0 to
+         * max_fd with a connection: if readable, handle_readable(); then, if the connection
+         * still exists (srv->conns[fd] != NULL: the handler may have closed it) and it is
+         * writable, handle_writable(). */
         (void)srv;
+        (void)retry;
         (void)watch;
         (void)accept_new;
         (void)handle_readable;
@@ -215,6 +234,7 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
+    /* Lesson 01's open_listener(), now in the library. */
     srv.listener = net_listen(host, port, err, sizeof err);
     if (srv.listener < 0) {
         log_error("%s", err);
@@ -233,6 +253,7 @@ int main(int argc, char **argv)
         close(srv.listener);
         return EXIT_FAILURE;
     }
+    /* Port 0 means "any free port": ask which one we got. */
     if (net_local_name(srv.listener, local, sizeof local) < 0) {
         log_errno(errno, "getsockname");
         close(srv.listener);
@@ -240,7 +261,7 @@ int main(int argc, char **argv)
     }
     log_info("Listening on %s", local);
 
-    serve(&srv);
+    serve_forever(&srv);
 
     /* Shutdown: every connection is closed and freed, then the listener. */
     for (int fd = 0; fd < FD_SETSIZE; fd++) {

@@ -7,10 +7,10 @@
  * is encoded into it, sent as the socket takes it, and the connection is closed (one
  * request per connection, as in the protocol this kit follows).
  *
- *     for (;;) {
+ *     while no stop is requested {
  *         watch(): the listener, every connection still reading its request, every
  *                  connection with a reply to send
- *         select(): sleep until one of them is ready
+ *         pselect(): sleep until one of them is ready, or a stop is requested
  *         listener ready  -> accept_new()
  *         socket readable -> handle_readable(): recv(), message_feed(); request complete
  *                            -> message_respond(); bad input -> "Error from ADDR: REASON"
@@ -34,10 +34,15 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How much one recv() may take at once. */
 #define CHUNK_SIZE 65536
+
+/* While out of descriptors the listener is not watched; after this many seconds the loop
+ * tries it again anyway (a descriptor may have been freed elsewhere: ENFILE is system-wide). */
+#define ACCEPT_RETRY_SECONDS 1
 
 /* Everything the server knows about one client. */
 struct conn {
@@ -49,6 +54,7 @@ struct conn {
 struct server {
     int listener;       /* the listening, non-blocking socket */
     bool accepting;     /* false while out of descriptors: the listener is not watched */
+    bool told_shortage; /* running out of descriptors has been logged (once per shortage) */
     size_t max_content; /* the largest content-length a request may have (-m) */
     /* The connections, indexed by descriptor. select() cannot watch a descriptor
      * >= FD_SETSIZE anyway, so this table covers every one it can. */
@@ -157,14 +163,21 @@ static void accept_new(struct server *srv)
         int fd = accept(srv->listener, (struct sockaddr *)&addr, &addr_len);
 
         if (fd < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return; /* nobody else is waiting */
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                srv->told_shortage = false; /* the queue is empty: any shortage is over */
+                return;
+            }
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno == EMFILE || errno == ENFILE) {
                 /* The listener would stay readable and the loop would spin: stop
-                 * watching it until a connection closes. */
+                 * watching it until a connection closes (or a while has passed).
+                 * Said once per shortage, not at every try. */
+                if (!srv->told_shortage)
+                    log_errno(errno, "accept (no new clients until a descriptor is free)");
+                srv->told_shortage = true;
                 srv->accepting = false;
+                return;
             }
             log_errno(errno, "accept");
             return;
@@ -210,7 +223,9 @@ static void handle_readable(struct server *srv, struct conn *c)
      * was complete (or we would not be reading): tell the message, message_peer_closed().
      * Otherwise message_feed() the n bytes: it keeps what it needs, however few arrived.
      * Then look at c->msg.state: MESSAGE_READ_DONE means the whole request is in: log
-     * "Request from ADDR: CONTENT-TYPE, N bytes" and message_respond(), which puts the
+     * "Request from ADDR: CONTENT-TYPE, N bytes", the content-type escaped with
+     * log_escape() into a char[LOG_ESCAPED_LEN] (the peer chose it: a newline in it would
+     * forge a log line of its own), and message_respond(), which puts the
      * reply in the message and the state to MESSAGE_WRITE_REPLY (wants_to_write() then
      * asks select() about writability). MESSAGE_ERROR (now, or from message_respond()):
      * drop_conn() with c->msg.error, which logs "Error from ADDR: REASON". Never loop
@@ -237,20 +252,31 @@ static void handle_writable(struct server *srv, struct conn *c)
     close_conn(srv, c);
 }
 
-/* The event loop: runs until SIGINT or SIGTERM. Returns 0, or -1 if select() failed. */
-static int serve(struct server *srv)
+/* The event loop: runs until SIGINT or SIGTERM. Returns 0, or -1 if pselect() failed. */
+static int serve_forever(struct server *srv)
 {
+    /* Out of descriptors, the loop wakes after this to try the listener again. */
+    const struct timespec retry = {ACCEPT_RETRY_SECONDS, 0};
+
     while (!signals_stop_requested()) {
         fd_set readable;
         fd_set writable;
         int max_fd = watch(srv, &readable, &writable);
+        /* No timeout unless out of descriptors: an idle server sleeps until a socket is
+         * ready or a stop is requested; the mask lets the stop signals in only while it
+         * sleeps, so none can slip in unseen between the loop test and the sleep. */
+        int ready = pselect(max_fd + 1, &readable, &writable, NULL, srv->accepting ? NULL : &retry,
+                            signals_wait_mask());
 
-        /* No timeout: an idle server sleeps until a socket is ready or a signal arrives. */
-        if (select(max_fd + 1, &readable, &writable, NULL, NULL) < 0) {
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
-            log_errno(errno, "select");
+            log_errno(errno, "pselect");
             return -1;
+        }
+        if (ready == 0) {
+            srv->accepting = true; /* time to try the listener again */
+            continue;
         }
         /* New connections first: they are not in the sets yet, so the loop below
          * cannot mistake them for ready ones. */
@@ -297,7 +323,7 @@ int main(int argc, char **argv)
     if (srv.listener < 0)
         return EXIT_FAILURE;
 
-    rc = serve(&srv);
+    rc = serve_forever(&srv);
 
     /* Shutdown: every connection is closed and freed (a half-read request too), then the
      * listener. */

@@ -1,6 +1,8 @@
 /* message.c - see message.h. */
 #include "message.h"
 
+#include "log.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -27,19 +29,21 @@ static const struct {
 static const char *const part_names[] = {"protoheader", "JSON header", "content"};
 
 /* Moves m to ERROR with the formatted reason. The reason may quote the peer's bytes, and it
- * ends up in a log line: control characters become '?' so that no peer can forge lines. */
+ * ends up in a log line: it is escaped (log_escape(): control characters as \xNN) so that no
+ * peer can forge or split lines. */
 static void fail(struct message *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(struct message *m, const char *fmt, ...)
 {
+    char raw[MESSAGE_ERRLEN];
     va_list ap;
+    int n;
 
     va_start(ap, fmt);
-    vsnprintf(m->error, sizeof m->error, fmt, ap);
+    n = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    for (char *c = m->error; *c != '\0'; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
-    }
+    if (n < 0)
+        raw[0] = '\0';
+    log_escape(raw, strlen(raw), m->error, sizeof m->error);
     m->state = MESSAGE_ERROR;
 }
 

@@ -10,12 +10,12 @@
  *
  * usage: echo-client [HOST [PORT [MESSAGE]]]   (defaults 127.0.0.1 65432) */
 #include "cli.h"
-#include "io.h"
 #include "log.h"
 #include "net.h"
 #include "signals.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +25,110 @@
 /* The most bytes in flight at once; also the size of our read buffers. */
 #define CHUNK_SIZE 65536
 
+/* Room for an error line such as "connect [::1]:65432: Connection refused". */
+#define ERROR_LEN 256
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: echo-client [-h] [HOST [PORT [MESSAGE]]]\n"
                  "Sends MESSAGE (or standard input) to an echo server and prints the echo.\n"
                  "HOST defaults to " DEFAULT_HOST ", PORT to " DEFAULT_PORT ".\n");
+}
+
+/* Writes "STEP ADDRESS: REASON" into err: what failed, for which address, and why. */
+static void describe_failure(char *err, size_t errlen, const char *step, const struct addrinfo *ai,
+                             int errnum)
+{
+    char addr[NET_ADDRSTRLEN];
+
+    if (net_format_addr(ai->ai_addr, addr, sizeof addr) < 0)
+        snprintf(addr, sizeof addr, "(unknown address)");
+    snprintf(err, errlen, "%s %s: %s", step, addr, strerror(errnum));
+}
+
+/* Connects a TCP socket to host:port, trying each address the name has. Returns the
+ * connected socket, or -1 after printing one error line naming the address that failed. */
+static int connect_to_server(const char *host, const char *port)
+{
+    /* @step 5 Connect: getaddrinfo(), then socket() and connect() on each address in turn
+     * until one works.
+     * Hint: as in open_listener() (TODO 1), hints with ai_family AF_UNSPEC and ai_socktype
+     * SOCK_STREAM, but no AI_PASSIVE: this address is one to connect to. Walk the whole
+     * ai_next list: "localhost" may give ::1 first while the server listens on 127.0.0.1
+     * only. On each: socket(), then connect() to ai_addr; if either fails, remember why with
+     * describe_failure(err, sizeof err, "connect", ai, errno), close() the socket, try the
+     * next. freeaddrinfo() the list on every path. If none worked, log_error("%s", err):
+     * "echo-client: connect 127.0.0.1:65432: Connection refused". */
+    struct addrinfo hints = {0};
+    struct addrinfo *res;
+    char err[ERROR_LEN] = "no address to connect to";
+    int fd = -1;
+    int rc;
+
+    hints.ai_family = AF_UNSPEC; /* IPv4 or IPv6, whichever the name has */
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        log_error("getaddrinfo %s:%s: %s", host, port,
+                  rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return -1;
+    }
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) {
+            describe_failure(err, sizeof err, "socket", ai, errno);
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break; /* connected */
+        describe_failure(err, sizeof err, "connect", ai, errno);
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        log_error("%s", err);
+    return fd;
+    /* @stub
+    (void)host;
+    (void)port;
+    (void)describe_failure;
+    log_error("TODO 5 is not done yet: connect");
+    return -1;
+    @end */
+}
+
+/* Writes all len bytes of bytes to fd, a socket or standard output. Returns 0, or -1 with
+ * errno set (EPIPE or ECONNRESET: the server has gone). */
+static int write_all(int fd, const unsigned char *bytes, size_t len)
+{
+    /* @step 6 Write every byte, however few each write() takes.
+     * Hint: keep a count of bytes written and loop while it is below len: write() from
+     * bytes + written the len - written bytes left, and add what it returns. On a socket
+     * (where write() is send() without flags) it may take fewer bytes than asked: a short
+     * count, not an error. If it fails with EINTR, a signal interrupted it before anything
+     * was written: call it again. Any other failure: return -1. */
+    size_t written = 0;
+
+    while (written < len) {
+        ssize_t n = write(fd, bytes + written, len - written);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        written += (size_t)n;
+    }
+    return 0;
+    /* @stub
+    (void)fd;
+    (void)bytes;
+    (void)len;
+    log_error("TODO 6 is not done yet: write everything");
+    errno = ENOSYS;
+    return -1;
+    @end */
 }
 
 /* Sends len bytes and reads back exactly len bytes, copying them to standard output.
@@ -38,28 +137,36 @@ static int send_and_read_back(int sock, const unsigned char *data, size_t len)
 {
     unsigned char echo[CHUNK_SIZE];
 
-    /* @step 5 Send one chunk, then read back exactly as many bytes and copy them to stdout.
-     * Hint: io_write_all() sends every byte (one send() may send fewer than asked).
-     * io_read_exact() reads exactly len bytes; if it returns fewer, the server closed the
-     * connection early: report "server closed the connection after N of M bytes".
-     * Copy the echo to standard output with io_write_all(STDOUT_FILENO, ...). Never read
-     * more than you sent: the server may close as soon as it has echoed everything. */
-    ssize_t got;
+    /* @step 7 Send one chunk, then read back exactly as many bytes and copy them to stdout.
+     * Hint: write_all() the chunk to the socket. Then loop on recv() into echo until you
+     * have len bytes: one recv() returns whatever has arrived, often less. Ask for no more
+     * than you still miss (the server may close as soon as it has echoed everything, and
+     * bytes beyond len belong to no chunk of ours). recv() returning 0 before len bytes
+     * means the server closed early: report "server closed the connection after N of M
+     * bytes"; EINTR: call it again. Copy the echo to standard output with
+     * write_all(STDOUT_FILENO, ...). */
+    size_t got = 0;
 
-    if (io_write_all(sock, data, len) < 0) {
+    if (write_all(sock, data, len) < 0) {
         log_errno(errno, "send");
         return -1;
     }
-    got = io_read_exact(sock, echo, len);
-    if (got < 0) {
-        log_errno(errno, "recv");
-        return -1;
+    while (got < len) {
+        ssize_t n = recv(sock, echo + got, len - got, 0);
+
+        if (n == 0) {
+            log_error("recv: server closed the connection after %zu of %zu bytes", got, len);
+            return -1;
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_errno(errno, "recv");
+            return -1;
+        }
+        got += (size_t)n;
     }
-    if ((size_t)got < len) {
-        log_error("recv: server closed the connection after %zd of %zu bytes", got, len);
-        return -1;
-    }
-    if (io_write_all(STDOUT_FILENO, echo, len) < 0) {
+    if (write_all(STDOUT_FILENO, echo, len) < 0) {
         log_errno(errno, "write to stdout");
         return -1;
     }
@@ -69,7 +176,8 @@ static int send_and_read_back(int sock, const unsigned char *data, size_t len)
     (void)data;
     (void)len;
     (void)echo;
-    log_error("TODO 5 is not done yet: send and read back");
+    (void)write_all;
+    log_error("TODO 7 is not done yet: send and read back");
     return -1;
     @end */
 }
@@ -99,11 +207,11 @@ static int send_stdin(int sock)
  * output until it closes. Returns 0, or -1 on an error (reported). */
 static int finish(int sock)
 {
-    /* @step 6 Half-close, then read until the server closes the connection.
+    /* @step 8 Half-close, then read until the server closes the connection.
      * Hint: shutdown(sock, SHUT_WR) sends end of file to the server but keeps our receiving
      * side open; close() would throw away anything still on its way to us. Then loop on
-     * recv() until it returns 0, copying any bytes to stdout (a correct echo server has
-     * sent everything already, so usually there are none). */
+     * recv() until it returns 0, copying any bytes to stdout with write_all() (a correct
+     * echo server has sent everything already, so usually there are none). */
     unsigned char rest[CHUNK_SIZE];
 
     if (shutdown(sock, SHUT_WR) < 0) {
@@ -121,14 +229,14 @@ static int finish(int sock)
             log_errno(errno, "recv");
             return -1;
         }
-        if (io_write_all(STDOUT_FILENO, rest, (size_t)n) < 0) {
+        if (write_all(STDOUT_FILENO, rest, (size_t)n) < 0) {
             log_errno(errno, "write to stdout");
             return -1;
         }
     }
     /* @stub
     (void)sock;
-    log_error("TODO 6 is not done yet: half-close");
+    log_error("TODO 8 is not done yet: half-close");
     return -1;
     @end */
 }
@@ -138,7 +246,6 @@ int main(int argc, char **argv)
     const char *host = DEFAULT_HOST;
     const char *port = DEFAULT_PORT;
     const char *message = NULL;
-    char err[NET_ERRLEN];
     int sock;
     int rc;
 
@@ -162,24 +269,9 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
-    /* @step 4 Connect to the server.
-     * Hint: net_connect() (common/net.c) looks the name up with getaddrinfo() and tries
-     * socket() + connect() on each address until one works. On failure, print err with
-     * log_error("%s", err) and return EXIT_FAILURE. */
-    sock = net_connect(host, port, err, sizeof err);
-    if (sock < 0) {
-        log_error("%s", err);
+    sock = connect_to_server(host, port);
+    if (sock < 0)
         return EXIT_FAILURE;
-    }
-    /* @stub
-    (void)host;
-    (void)port;
-    (void)err;
-    (void)send_stdin;
-    (void)finish;
-    log_error("TODO 4 is not done yet: connect");
-    return EXIT_FAILURE;
-    @end */
 
     if (message != NULL)
         rc = send_and_read_back(sock, (const unsigned char *)message, strlen(message));

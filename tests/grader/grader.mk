@@ -18,6 +18,9 @@ grade-group: deps
 	@test -n "$(GROUP)" || { echo "make grade-group: say which GROUP (see tests/grader/rubric)" >&2; exit 2; }
 	@tests/grader/grade $(GRADE_ARGS) --group $(GROUP) --require-all
 
+# Packaging needs the reference solutions (it makes the skeletons from them): a handout
+# has none, and no such targets.
+ifneq ($(SOLUTIONS),)
 ## make handout: the student tarball in dist/
 handout:
 	@tests/grader/make-handout
@@ -25,3 +28,4 @@ handout:
 ## make gradescope: the Gradescope autograder zip in dist/
 gradescope:
 	@tests/grader/make-gradescope $(foreach l,$(LESSON),--lesson $(l))
+endif

@@ -56,6 +56,26 @@ test_generator_rejects_broken_markers() {
   expect_ok "make-lessons gave no message naming the problem" grep -q 'not closed\|outside a step' "$WORK/err"
 }
 
+test_dist_solutions() {
+  describe "make dist-solutions writes the solutions without generator markup, and they still work"
+  copy_kit
+  make -s -C "$COPY" dist-solutions >"$WORK/out" 2>&1
+  local out=$COPY/dist/solutions
+  expect_ok "make dist-solutions wrote no dist/solutions/01-echo/echo-server.c ($(tail -n 2 "$WORK/out"))" \
+    test -s "$out/01-echo/echo-server.c" || return
+  expect_ok "dist/solutions/ holds no README.md and ANSWERS.md for lesson 01" \
+    test -s "$out/01-echo/README.md" -a -s "$out/01-echo/ANSWERS.md"
+  local left
+  left=$(grep -rlE '@step|@stub|@end|Hint:' "$out" --include='*.[ch]')
+  expect_eq "generator markup or hints left in: $left" "" "$left"
+  left=$(grep -rl 'is not done yet' "$out" --include='*.[ch]')
+  expect_eq "a skeleton's stub was kept in: $left" "" "$left"
+  VALGRIND=0 "$COPY/tests/run" --code "$out" --lesson 01-echo --test test_short_message \
+    --test test_binary_10mib --out "$WORK/run" >"$WORK/run.out" 2>&1
+  expect_ok "the clean lesson 01 does not build or pass its tests: $(tail -n 3 "$WORK/run.out" | tr '\n' ' ')" \
+    grep -q ': 2 passed, 0 failed$' "$WORK/run.out"
+}
+
 test_runner_counts_failures() {
   describe "the runner prints FAIL with a hint, counts tests, and exits non-zero on a failure"
   copy_kit

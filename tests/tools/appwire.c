@@ -27,7 +27,11 @@
  *       Prints "Listening on HOST:PORT"; appends what each request held to the log (default
  *       stderr): "action: A" and "value: V", or "content: BYTES", or "bad request: REASON".
  *       Serves until killed.
- * Exit status 2: bad arguments. */
+ * Exit status 2: bad arguments.
+ *
+ * Handout: compiled only. This file parses, answers and encodes lesson 03's messages in
+ * full: the lesson's answer. The student handout carries appwire as a static binary and
+ * not this source (tests/tools.mk). */
 #include "io.h"
 #include "net.h"
 

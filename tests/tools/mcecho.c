@@ -11,7 +11,12 @@
  *     --fault truncate  the server closes the connection after echoing 5 bytes
  *     --trickle         every connection's echo goes out one byte per send(), slowly
  *     --wait-for N      echo nothing until N connections have been accepted
- * Exit: 1 on a setup error, 2 on bad arguments. */
+ * Exit: 1 on a setup error, 2 on bad arguments.
+ *
+ * Handout: compiled only. Its loop (non-blocking sockets, a buffer per connection, write
+ * interest only while output is pending) is lesson 02's server with poll() for select():
+ * the student handout carries mcecho as a static binary and not this source
+ * (tests/tools.mk). */
 #include "buf.h"
 #include "net.h"
 

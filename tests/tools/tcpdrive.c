@@ -12,6 +12,8 @@
  *     --delay-us N            pause between chunks, in microseconds (default 0)
  *     --send FILE             bytes to send (default stdin)
  *     --no-read               never read (what arrives piles up in the kernel)
+ *     --rcvbuf N              a receive buffer of N bytes (SO_RCVBUF): with --no-read, the
+ *                             peer's sends stall for good once that much has arrived
  *     --hold-ms N             after sending, stay silent N ms before finishing
  *     --reset                 finish with an abortive close (RST) instead of a half-close
  *     --stop-after N          finish as soon as N bytes have been received
@@ -46,6 +48,7 @@ struct options {
     bool no_read, reset, no_shutdown;
     long hold_ms;
     long long stop_after;
+    int rcvbuf;
 };
 
 static void pause_us(long us)
@@ -69,13 +72,13 @@ static int usage(void)
 {
     fprintf(stderr, "usage: tcpdrive [--split whole|1|random] [--max-chunk N] [--seed N] "
                     "[--delay-us N] [--send FILE] [--no-read] [--hold-ms N] [--reset] "
-                    "[--stop-after N] [--no-shutdown] [--output FILE] HOST PORT\n");
+                    "[--stop-after N] [--no-shutdown] [--rcvbuf N] [--output FILE] HOST PORT\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    struct options o = {"whole", 1000, 1, 0, NULL, NULL, false, false, false, 0, -1};
+    struct options o = {"whole", 1000, 1, 0, NULL, NULL, false, false, false, 0, -1, 0};
     char err[NET_ERRLEN];
     int i, sock, in = STDIN_FILENO, out = STDOUT_FILENO;
     unsigned char *pending = malloc(IO_SIZE), *rbuf = malloc(IO_SIZE);
@@ -121,6 +124,8 @@ int main(int argc, char **argv)
             o.stop_after = strtoll(v, NULL, 10);
         else if (strcmp(a, "--output") == 0)
             o.output = v;
+        else if (strcmp(a, "--rcvbuf") == 0)
+            o.rcvbuf = (int)strtol(v, NULL, 10);
         else
             return usage();
     }
@@ -144,6 +149,11 @@ int main(int argc, char **argv)
         /* Each chunk its own segment: a one-byte split really arrives one byte at a time. */
         int on = 1;
         setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
+    /* A fixed buffer also ends the kernel's growing of it: its window closes for good. */
+    if (o.rcvbuf > 0 && setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &o.rcvbuf, sizeof o.rcvbuf) < 0) {
+        perror("tcpdrive: setsockopt SO_RCVBUF");
+        return 1;
     }
     if (net_set_nonblocking(sock) < 0) {
         perror("tcpdrive: fcntl");
