@@ -27,7 +27,11 @@
  * --bench   N sockets exchange one datagram at a time each for MS; prints
  *           "result echoes=E per_second=R" (the echoes that came back). Exit 0, 4 if none.
  * --make-stale  binds a Unix socket to PATH and exits without removing it: the file a
- *           server that died leaves behind. */
+ *           server that died leaves behind.
+ *
+ * Handout: compiled only. Its --load mode (an echo awaited with a timeout, resent, checked
+ * byte for byte against what was sent) is much of udp-ping: the student handout carries
+ * dgramc as a static binary and not this source (tests/tools.mk). */
 #include "dgram.h"
 #include "net.h"
 

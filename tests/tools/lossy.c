@@ -36,7 +36,11 @@
  * distinct probes received and M those of which an intact echo was delivered in time (an
  * echo is recognised by its bytes, whatever the client puts in them). Socket files it
  * creates are made writable by anyone (the programs under test run as other users) and
- * removed at exit. Exit: 0, 1 on a setup error, 2 on bad arguments. */
+ * removed at exit. Exit: 0, 1 on a setup error, 2 on bad arguments.
+ *
+ * Handout: compiled only. Without a TARGET it is lesson 04's echo server, Unix sockets and
+ * all: the student handout carries lossy as a static binary and not this source
+ * (tests/tools.mk). */
 #include "dgram.h"
 #include "net.h"
 #include "signals.h"
