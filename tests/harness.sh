@@ -226,6 +226,19 @@ stop_group() {
   return 0
 }
 
+# count_lines REGEX FILE: how many lines of FILE match the extended REGEX.
+count_lines() { grep -Ec -- "$1" "$2" 2>/dev/null; }
+
+# wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
+wait_for_count() {
+  local limit=$(($4 * SLOW * 20)) i=0
+  while [ "$(count_lines "$1" "$2")" -lt "$3" ] && [ $i -lt "$limit" ]; do
+    sleep 0.05
+    i=$((i + 1))
+  done
+  [ "$(count_lines "$1" "$2")" -ge "$3" ]
+}
+
 # wait_for_line FILE REGEX SECONDS [PID]: waits until a line of FILE matches REGEX.
 # Returns 0 when it does, 1 after SECONDS or as soon as PID (if given) has exited.
 wait_for_line() {
@@ -420,6 +433,16 @@ server_end_story() {
   echo "$(exit_story "$SERVER_STATUS"); its stderr ends: $(last_lines "$SERVER_ERR" 2 | tr '\n' ' ')"
 }
 
+# expect_no_eintr_noise: a stop request is no error, so the server's stderr must not report
+# one (strerror(EINTR) reads "Interrupted system call").
+expect_no_eintr_noise() {
+  if grep -q 'Interrupted system call' "$SERVER_ERR" 2>/dev/null; then
+    fail_hint "on the stop request the server printed an error ('$(grep -m1 'Interrupted system call' "$SERVER_ERR" | cut -c1-120)'): a call the stop signal interrupts fails with EINTR, which is no error: go round the loop, whose test sees the stop request, instead of reporting it"
+    return 1
+  fi
+  passed_check
+}
+
 # expect_server_alive CONTEXT: fails unless the last started server still runs.
 expect_server_alive() {
   if server_alive; then
@@ -526,6 +549,20 @@ stop_once() {
   return 0
 }
 
+# expect_stops_cleanly WHILE LOST: one SIGTERM to the server (stop_once), which must exit 0
+# within STOP_WAIT seconds with 'Shutting down' as its last line. WHILE says what was going
+# on ("while clients kept coming"), LOST the likely mistake when it goes on running.
+expect_stops_cleanly() {
+  if ! stop_once "$STOP_WAIT"; then
+    fail_hint "the server was still running ${STOP_WAIT}s after SIGTERM${1:+ $1}: $2"
+    return 1
+  fi
+  expect_eq "after SIGTERM${1:+ $1} the server $(exit_story "$SERVER_STATUS"), not 0: close everything, print 'Shutting down', exit 0" \
+    0 "$SERVER_STATUS"
+  expect_match "the server did not print 'Shutting down' last (its last line: '$(last_lines "$SERVER_OUT" 1)')" \
+    '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+}
+
 # stop_trials N PROGRAM: N times, starts PROGRAM (start_server) with the slowwait shim, which
 # holds open the moment between a server's last look at its stop flag and its sleep in
 # accept(), select(), pselect() or poll() (150 ms instead of microseconds), sends it one
@@ -590,6 +627,32 @@ export KIT_SHIM_DIR=$RUN_DIR
 shortage_begin() { : >"$RUN_DIR/kit-emfile"; }
 shortage_end() { rm -f "$RUN_DIR/kit-emfile"; }
 
+# expect_calm_shortage WAITING SPINNING CHATTY: once WAITING clients are queued on the
+# listener of a server in a shortage, it must neither spin (over 10% of a CPU while it
+# cannot accept) nor print more than 6 lines. SPINNING and CHATTY name the likely mistakes
+# for the hints. Returns 1 (the test failed) otherwise.
+expect_calm_shortage() {
+  local i cpu lines
+  for i in $(seq 1 $((100 * SLOW))); do
+    [ "$(tcp_listen_queue "$SERVER_PORT")" -ge "$1" ] && break
+    sleep 0.05
+  done
+  cpu=$(cpu_percent "$SERVER_PID" 1.5)
+  expect_server_alive "while it had no descriptor left for new clients" || return 1
+  lines=$(cat "$SERVER_OUT" "$SERVER_ERR" | wc -l)
+  # A server that sleeps uses next to nothing; one that spins gets a good share of a core
+  # even on a busy machine.
+  if [ "${cpu:-0}" -gt 10 ]; then
+    fail_hint "with $1 clients waiting and no descriptor left, the server used $cpu% of a CPU and printed $lines lines: $2"
+    return 1
+  fi
+  if [ "$lines" -gt 6 ]; then
+    fail_hint "with no descriptor left the server printed $lines lines ($(tail -n 1 "$SERVER_ERR" | cut -c1-100)): say it once per shortage, not at every try$3"
+    return 1
+  fi
+  passed_check
+}
+
 # ---- valgrind ----------------------------------------------------------------------------
 
 VALGRIND_OPTS=(--leak-check=full --errors-for-leak-kinds=definite,indirect
@@ -606,6 +669,22 @@ skip_without_valgrind() {
     fail_hint "valgrind is not installed: run 'make deps' (Debian package valgrind)"
     return 0
   fi
+  return 1
+}
+
+# expect_memory_clean LOG [CONTEXT [ADVICE]]: the verdict of a valgrind test: LOG shows no
+# memory error, leak or open socket. A valgrind test checks besides only that the program
+# did its basic job under valgrind (a program that does nothing leaks nothing); the rest of
+# what it answered is the functional tests' business, so one bug does not cost twice.
+# CONTEXT goes before the findings, ADVICE after them.
+expect_memory_clean() {
+  local problems
+  problems=$(valgrind_problems "$1")
+  if [ -z "$problems" ]; then
+    passed_check
+    return 0
+  fi
+  fail_hint "${2:-}$problems${3:+: $3}"
   return 1
 }
 
