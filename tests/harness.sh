@@ -330,8 +330,10 @@ _program_pid() {
 
 # start_server PROGRAM [ARGS...]: starts $BIN/PROGRAM in its own process group (default
 # arguments: 127.0.0.1 0) and waits for its "Listening on HOST:PORT" line. Sets SERVER_PID
-# (the program's pid: for signals and /proc), SERVER_PORT, SERVER_HOST, SERVER_OUT (stdout
-# file), SERVER_ERR (stderr file).
+# (the program's pid: for signals and /proc), SERVER_PORT, SERVER_HOST, SERVER_ADDR (the
+# announced address: HOST:PORT or [HOST]:PORT; for a Unix-domain server, one given an
+# argument unix:NAME (lesson 04), unix:NAME, with SERVER_HOST the same and SERVER_PORT
+# empty), SERVER_OUT (stdout file), SERVER_ERR (stderr file).
 # With VALGRIND_LOG set to a file name, runs it under valgrind logging there; with
 # SERVER_PRELOAD set to a shared object, runs it with that LD_PRELOAD shim.
 # Returns 1, after failing the test with a hint, if the line does not come.
@@ -342,9 +344,12 @@ start_server() {
 # _start_server TOOL PROGRAM [ARGS...]: start_server; TOOL not empty: PROGRAM is one of the
 # kit's own test tools (in TOOLS), trusted, never contained.
 _start_server() {
-  local tool=$1 prog=$2 wait=$READY_WAIT
+  local tool=$1 prog=$2 wait=$READY_WAIT unix=0 arg
   shift 2
   [ $# -gt 0 ] || set -- 127.0.0.1 0
+  for arg in "$@"; do
+    [[ $arg == unix:* ]] && unix=1
+  done
   _server_count=$((_server_count + 1))
   SERVER_OUT=$WORK/$prog.$_server_count.out
   SERVER_ERR=$WORK/$prog.$_server_count.err
@@ -381,6 +386,13 @@ _start_server() {
   [ -n "$tool" ] || SERVER_PID=$(_program_pid "$SERVER_JOB")
   local line
   line=$(grep -m1 '^Listening on ' "$SERVER_OUT")
+  SERVER_ADDR=${line#Listening on }
+  if [ $unix = 1 ] && [[ $SERVER_ADDR == unix:* ]]; then
+    # A Unix-domain server has a name and no port.
+    SERVER_HOST=$SERVER_ADDR
+    SERVER_PORT=
+    return 0
+  fi
   SERVER_PORT=${line##*:}
   SERVER_HOST=${line#Listening on }
   SERVER_HOST=${SERVER_HOST%:*}
