@@ -486,10 +486,8 @@ test_sigterm_shutdown() {
   start_server udp-echo-server || return
   printf 'before the stop' >"$WORK/b"
   dgram --send "$WORK/b" --out "$WORK/r" --wait 5000
-  stop_server
-  expect_eq "the server's exit status after SIGTERM was $SERVER_STATUS ($(exit_story "$SERVER_STATUS")): SIGTERM must end the wait (signals_wait_fd() returns 0), then close the socket and exit 0" \
-    0 "$SERVER_STATUS"
-  expect_match "the server's last line was '$(tail -n 1 "$SERVER_OUT")', not 'Shutting down'" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+  expect_stops_cleanly "" "SIGTERM must end the wait (signals_wait_fd() returns 0), then close the socket and exit 0"
+  expect_no_eintr_noise
 }
 
 test_sigterm_under_flood() {
@@ -500,10 +498,7 @@ test_sigterm_under_flood() {
     >"$WORK/flood.out" 2>&1 </dev/null &
   _track $!
   wait_until 10 bash -c "[ \$(grep -c '^Echoed' '$SERVER_OUT') -ge 100 ]"
-  stop_server
-  expect_eq "under a flood, the server's exit status after SIGTERM was $SERVER_STATUS ($(exit_story "$SERVER_STATUS")): the stop must get in however busy the server is: go back to signals_wait_fd() after each datagram (it returns 0 once a stop is requested), never loop on the socket without it" \
-    0 "$SERVER_STATUS"
-  expect_match "the server's last line was '$(tail -n 1 "$SERVER_OUT" | cut -c1-100)', not 'Shutting down'" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+  expect_stops_cleanly "while four clients flooded it" "the stop must get in however busy the server is: go back to signals_wait_fd() after each datagram (it returns 0 once a stop is requested), never loop on the socket without it"
 }
 
 # ---- udp-ping against the kit's echo -------------------------------------------------------
@@ -769,9 +764,7 @@ test_server_valgrind() {
   dgram --load --clients 5 --count 20 --size 500
   stop_server
   expect_eq "under valgrind the server exited $SERVER_STATUS after SIGTERM, not 0 (99 means valgrind found errors)" 0 "$SERVER_STATUS"
-  local problems
-  problems=$(valgrind_problems "$VALGRIND_LOG")
-  [ -z "$problems" ] || fail_hint "$problems"
+  expect_memory_clean "$VALGRIND_LOG"
 }
 
 test_server_valgrind_unix() {
@@ -788,9 +781,7 @@ test_server_valgrind_unix() {
   dgram --bind unix:client.sock --send "$big" --send "$WORK/small" --replies 1 --out "$WORK/r" --wait 10000
   stop_server
   expect_eq "under valgrind the server exited $SERVER_STATUS after SIGTERM, not 0 (99 means valgrind found errors)" 0 "$SERVER_STATUS"
-  local problems
-  problems=$(valgrind_problems "$VALGRIND_LOG")
-  [ -z "$problems" ] || fail_hint "$problems"
+  expect_memory_clean "$VALGRIND_LOG"
 }
 
 test_client_valgrind() {
@@ -802,9 +793,7 @@ test_client_valgrind() {
     >"$WORK/out" 2>"$WORK/err" </dev/null
   expect_eq "under valgrind udp-ping $(exit_story "$CLIENT_STATUS") (99 means valgrind found errors; it printed: $(tail -n 2 "$WORK/out" "$WORK/err" | tr '\n' ' ' | cut -c1-200))" \
     0 "$CLIENT_STATUS"
-  local problems
-  problems=$(valgrind_problems "$WORK/client.valgrind")
-  [ -z "$problems" ] || fail_hint "$problems"
+  expect_memory_clean "$WORK/client.valgrind"
 }
 
 test_client_valgrind_unix() {
@@ -817,9 +806,7 @@ test_client_valgrind_unix() {
     >"$WORK/out" 2>"$WORK/err" </dev/null
   expect_ok "under valgrind udp-ping $(exit_story "$CLIENT_STATUS") (99 means valgrind found errors): $(tail -n 2 "$WORK/out" | tr '\n' ' ')" \
     test "$CLIENT_STATUS" = 0
-  local problems
-  problems=$(valgrind_problems "$WORK/client.valgrind")
-  [ -z "$problems" ] || fail_hint "$problems"
+  expect_memory_clean "$WORK/client.valgrind"
 }
 
 . "$SHUNIT2"
