@@ -174,6 +174,14 @@ last_lines() {
   tail -n "$n" "$1" | cut -c1-160
 }
 
+# server_said: "; the server said: ..." with the last two lines the last started server
+# printed on stderr (its errors), on one line; nothing when it printed none. For hints of
+# tests where the server's own words name the mistake ("TODO 4 is not done yet: ...").
+server_said() {
+  [ -s "${SERVER_ERR:-}" ] || return 0
+  printf '; the server said: %s' "$(last_lines "$SERVER_ERR" 2 | tr '\n' ' ')"
+}
+
 # bytes_story SENT GOT: what came back compared with what was sent, in a few lines: the
 # sizes, and where they first differ with a hex and text view of both around that byte.
 bytes_story() {
@@ -547,6 +555,33 @@ stop_once() {
   SERVER_STATUS=$?
   SERVER_PID=
   return 0
+}
+
+# expect_stops_in_crowd REGEX N WHAT LOST -- TOOL ARGS...: starts the load tool TOOL (of
+# build/tools) with ARGS and the server's address, in the background and its own session,
+# as a crowd of clients; waits (bounded, ending as soon as it holds) until the server has
+# logged N lines matching REGEX (it is busy serving them); then expect_stops_cleanly "while
+# WHAT kept coming" LOST. A server that does not get that far fails with its log and what
+# the crowd tool said.
+_served_or_gone() { [ "$(count_lines "$1" "$SERVER_OUT")" -ge "$2" ] || ! server_alive; }
+expect_stops_in_crowd() {
+  local regex=$1 n=$2 what=$3 lost=$4
+  shift 5
+  local tool=$1
+  shift
+  setsid "$TOOLS/$tool" "$@" "${SERVER_HOST:-127.0.0.1}" "$SERVER_PORT" \
+    >/dev/null 2>"$WORK/crowd.err" </dev/null &
+  _track $!
+  wait_until 60 _served_or_gone "$regex" "$n"
+  if [ "$(count_lines "$regex" "$SERVER_OUT")" -lt "$n" ]; then
+    if ! server_alive; then
+      fail_hint "while $what kept coming, the server $(server_end_story)"
+    else
+      fail_hint "the server logged $(count_lines "$regex" "$SERVER_OUT") lines '$regex' for a crowd of $what, not $n (its log ends: $(cat "$SERVER_OUT" "$SERVER_ERR" 2>/dev/null | tail -n 3 | tr '\n' ' ' | cut -c1-300); the crowd ($tool) said: $(last_lines "$WORK/crowd.err" 2 | tr '\n' ' ')): does it accept, serve, close and log each client?"
+    fi
+    return 1
+  fi
+  expect_stops_cleanly "while $what kept coming" "$lost"
 }
 
 # expect_stops_cleanly WHILE LOST: one SIGTERM to the server (stop_once), which must exit 0
