@@ -559,25 +559,33 @@ stop_once() {
 
 # expect_stops_in_crowd REGEX N WHAT LOST -- TOOL ARGS...: starts the load tool TOOL (of
 # build/tools) with ARGS and the server's address, in the background and its own session,
-# as a crowd of clients; waits (bounded, ending as soon as it holds) until the server has
-# logged N lines matching REGEX (it is busy serving them); then expect_stops_cleanly "while
-# WHAT kept coming" LOST. A server that does not get that far fails with its log and what
-# the crowd tool said.
-_served_or_gone() { [ "$(count_lines "$1" "$SERVER_OUT")" -ge "$2" ] || ! server_alive; }
+# as a crowd of clients; waits until the server has logged N lines matching REGEX (it is
+# busy serving them); then expect_stops_cleanly "while WHAT kept coming" LOST. The wait ends
+# as soon as that holds, or the server or the crowd has gone, or the server has logged no
+# new such line for 10 seconds (it serves nobody: stalled), or after 60 seconds. A server
+# that does not get that far fails with its log and what the crowd tool said.
 expect_stops_in_crowd() {
   local regex=$1 n=$2 what=$3 lost=$4
   shift 5
-  local tool=$1
+  local tool=$1 crowd
   shift
   setsid "$TOOLS/$tool" "$@" "${SERVER_HOST:-127.0.0.1}" "$SERVER_PORT" \
     >/dev/null 2>"$WORK/crowd.err" </dev/null &
-  _track $!
-  wait_until 60 _served_or_gone "$regex" "$n"
-  if [ "$(count_lines "$regex" "$SERVER_OUT")" -lt "$n" ]; then
+  crowd=$!
+  _track $crowd
+  local i=0 still=0 count last=0
+  while count=$(count_lines "$regex" "$SERVER_OUT"); [ "$count" -lt "$n" ]; do
+    server_alive && kill -0 $crowd 2>/dev/null || break
+    if [ "$count" = "$last" ]; then still=$((still + 1)); else still=0 last=$count; fi
+    [ $still -lt $((10 * SLOW * 20)) ] && [ $i -lt $((60 * SLOW * 20)) ] || break
+    sleep 0.05
+    i=$((i + 1))
+  done
+  if [ "$count" -lt "$n" ]; then
     if ! server_alive; then
       fail_hint "while $what kept coming, the server $(server_end_story)"
     else
-      fail_hint "the server logged $(count_lines "$regex" "$SERVER_OUT") lines '$regex' for a crowd of $what, not $n (its log ends: $(cat "$SERVER_OUT" "$SERVER_ERR" 2>/dev/null | tail -n 3 | tr '\n' ' ' | cut -c1-300); the crowd ($tool) said: $(last_lines "$WORK/crowd.err" 2 | tr '\n' ' ')): does it accept, serve, close and log each client?"
+      fail_hint "the server logged $count lines '$regex' for a crowd of $what, not $n (its log ends: $(cat "$SERVER_OUT" "$SERVER_ERR" 2>/dev/null | tail -n 3 | tr '\n' ' ' | cut -c1-300); the crowd ($tool) said: $(last_lines "$WORK/crowd.err" 2 | tr '\n' ' ')): does it accept, serve, close and log each client?"
     fi
     return 1
   fi
