@@ -701,12 +701,8 @@ test_stop_never_lost() {
   describe "a stop request is never lost: 10 servers, each sent SIGTERM as it starts to wait, all exit 0"
   needs test_search_morpheus
   given # the loop is lesson 02's, given here; the test guards it
-  stop_trials 10 app-server && return
-  if [ "$STOP_PROBLEM" = lost ]; then
-    fail_hint "trial $STOP_TRIAL: SIGTERM came just before the server went to sleep, and it slept on (still running ${STOP_WAIT}s later): the select loop must sleep in pselect() with signals_wait_mask()"
-  else
-    fail_hint "trial $STOP_TRIAL: after SIGTERM $STOP_PROBLEM: close everything, print 'Shutting down', exit 0"
-  fi
+  expect_stop_never_lost 10 app-server \
+    "the select loop must sleep in pselect() with signals_wait_mask()"
 }
 
 test_stop_during_flood() {

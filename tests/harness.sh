@@ -54,16 +54,8 @@ VALGRIND_READY_WAIT=30 # the same under valgrind, which starts slowly
 STOP_WAIT=10           # for a server to exit after SIGTERM
 CLIENT_WAIT=20         # for a client to finish
 
-_test=""
-_desc=""
-_given=0
-_skip_reason=""
-_failed=0
-_checks=0
-_hints=()
-_pids=()
+# Each test's own state is set in setUp (below); this counter runs across the suite.
 _server_count=0
-_started_ns=0
 
 # ---- describing and judging a test ---------------------------------------------------
 
@@ -606,36 +598,31 @@ expect_stops_cleanly() {
     '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
 }
 
-# stop_trials N PROGRAM: N times, starts PROGRAM (start_server) with the slowwait shim, which
-# holds open the moment between a server's last look at its stop flag and its sleep in
-# accept(), select(), pselect() or poll() (150 ms instead of microseconds), sends it one
-# SIGTERM as soon as it has announced itself, and waits (bounded) for it to exit. Returns 0
-# if every one printed 'Shutting down' last and exited 0 (each counts as a check);
-# otherwise 1, with STOP_TRIAL set to the trial that went wrong and STOP_PROBLEM to "lost"
-# (still running after STOP_WAIT seconds) or to what the server did instead (exiting before
-# it was asked to, for one). A start that fails has failed the test already.
-stop_trials() {
-  local n=$1 prog=$2
-  for STOP_TRIAL in $(seq 1 "$n"); do
-    SERVER_PRELOAD=$TOOLS/slowwait.so start_server "$prog" || {
-      STOP_PROBLEM="it did not start"
-      return 1
-    }
+# expect_stop_never_lost N PROGRAM LOST: N times, starts PROGRAM (start_server) with the
+# slowwait shim, which holds open the moment between a server's last look at its stop flag
+# and its sleep in accept(), select(), pselect() or poll() (150 ms instead of microseconds),
+# sends it one SIGTERM as soon as it has announced itself, and waits (bounded) for it to
+# exit. Each trial where it printed 'Shutting down' last and exited 0 counts as a check; the
+# first that did not fails the test: LOST is the likely mistake when the server slept on
+# (still running after STOP_WAIT seconds). A start that fails has failed the test already.
+expect_stop_never_lost() {
+  local n=$1 prog=$2 lost=$3 trial
+  for trial in $(seq 1 "$n"); do
+    SERVER_PRELOAD=$TOOLS/slowwait.so start_server "$prog" || return 1
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      STOP_PROBLEM="it had exited by itself, before any stop request ($(last_lines "$SERVER_ERR" 1))"
+      fail_hint "trial $trial: the server had exited by itself, before any stop request ($(last_lines "$SERVER_ERR" 1))"
       return 1
     fi
     if ! stop_once "$STOP_WAIT"; then
-      STOP_PROBLEM=lost
+      fail_hint "trial $trial: SIGTERM came just before the server went to sleep, and it slept on (still running ${STOP_WAIT}s later): $lost"
       return 1
     fi
     if [ "$SERVER_STATUS" != 0 ] || [ "$(tail -n 1 "$SERVER_OUT")" != "Shutting down" ]; then
-      STOP_PROBLEM="it $(exit_story "$SERVER_STATUS"), its last line '$(last_lines "$SERVER_OUT" 1)'"
+      fail_hint "trial $trial: after SIGTERM the server $(exit_story "$SERVER_STATUS"), its last line '$(last_lines "$SERVER_OUT" 1)': close everything, print 'Shutting down', exit 0"
       return 1
     fi
     passed_check
   done
-  return 0
 }
 
 # cpu_percent PID SECONDS: how much of one CPU the process used over the next SECONDS (a
