@@ -246,6 +246,19 @@ test_partial_writes() {
     cmp -s "$sent" "$got"
 }
 
+test_spurious_eagain() {
+  describe "a call on a ready socket that fails with EAGAIN is no error: 10 clients, every byte echoed"
+  needs test_one_client
+  # The shim makes every other accept(), recv() and send() on a non-blocking socket fail
+  # with EAGAIN, as one may even after select() reported the socket ready.
+  SERVER_PRELOAD=$TOOLS/eagain.so
+  start_server multiconn-server || return
+  mcload 60 --conns 10 --max-bytes 100000 --max-chunk 5000 --seed 35
+  expect_mcload_ok "with accept(), recv() and send() failing now and then with EAGAIN" || return
+  expect_eq "the server reported an error for EAGAIN ($(grep -m1 'temporarily unavailable' "$SERVER_ERR" | cut -c1-160)): EAGAIN (or EWOULDBLOCK) from a non-blocking call means 'nothing now': end this accept loop, or try this socket again on the next round" \
+    0 "$(count_lines 'temporarily unavailable' "$SERVER_ERR")"
+}
+
 test_reset_midstream() {
   describe "clients that reset their connection in the middle of a transfer do not stop the server"
   needs test_one_client
@@ -562,6 +575,19 @@ test_client_next_address() {
   expect_eq "with a first address where connect() is refused (127.0.0.2) and the server's next, multiconn-client exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150)): once select() reports the socket writable, ask getsockopt(SO_ERROR) how the connect ended, and on an error close it and connect to the next address" \
     0 "$CLIENT_STATUS"
   expect_client_report 3 3
+}
+
+test_client_spurious_eagain() {
+  describe "multiconn-client takes a recv() or send() that fails with EAGAIN as 'try later', not as an error"
+  needs test_client_default_messages
+  start_kit_echo || return
+  OUT=$WORK/client.out
+  ERR=$WORK/client.err
+  run_client_preload "$CLIENT_WAIT" "$TOOLS/eagain.so" multiconn-client -r 200000 127.0.0.1 "$SERVER_PORT" 5 \
+    >"$OUT" 2>"$ERR" </dev/null
+  expect_eq "multiconn-client exited $CLIENT_STATUS when every other recv() and send() failed with EAGAIN ($(client_said)): EAGAIN from a non-blocking socket means 'nothing now': wait for select() to report it ready again" \
+    0 "$CLIENT_STATUS"
+  expect_client_report 5 5
 }
 
 test_client_byte_by_byte_echo() {

@@ -243,6 +243,19 @@ test_reply_survives_partial_sends() {
   ask_good "search morpheus, with short sends" search morpheus "result: $MORPHEUS_ANSWER"
 }
 
+test_spurious_eagain() {
+  describe "a call on a ready socket that fails with EAGAIN is no error: the reply still comes"
+  needs test_search_morpheus
+  # The shim makes every other accept(), recv() and send() on a non-blocking socket fail
+  # with EAGAIN, as one may even after select() reported the socket ready.
+  SERVER_PRELOAD=$TOOLS/eagain.so
+  start_server app-server || return
+  ask_good "search morpheus, with accept(), recv() and send() failing now and then with EAGAIN" \
+    search morpheus "result: $MORPHEUS_ANSWER" || return
+  expect_eq "the server reported an error for EAGAIN ($(grep -m1 'temporarily unavailable' "$SERVER_ERR" | cut -c1-160)): EAGAIN (or EWOULDBLOCK) from a non-blocking call means 'nothing now': try this socket again when select() reports it ready" \
+    0 "$(count_lines 'temporarily unavailable' "$SERVER_ERR")"
+}
+
 test_search_ring() {
   describe "search 'ring' gets 'In the caves beneath the Misty Mountains. 💍'"
   needs test_search_morpheus
