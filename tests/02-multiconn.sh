@@ -168,6 +168,33 @@ test_log_lines() {
     5 "$(count_lines '^Accepted connection from 127\.0\.0\.1:[0-9]+$' "$SERVER_OUT")"
 }
 
+test_accepts_every_waiting_client() {
+  describe "20 clients waiting together are all accepted at once, before the server serves any of them"
+  needs test_one_client
+  start_server multiconn-server || return
+  # The server is held still (SIGSTOP) while 20 clients connect, send their bytes and
+  # half-close; the kernel queues them all. Let go, the server finds the listening socket
+  # ready: accept() in a loop takes all 20 before the next select(), while one accept() a
+  # round lets the first clients' echoes and closes come between the accepts.
+  kill -STOP "$SERVER_PID"
+  mcload_background crowd --conns 20 --no-barrier --max-bytes 200 --seed 36
+  wait_until 20 eval '[ "$(tcp_close_wait_count "$SERVER_PORT")" -ge 20 ]'
+  local queued
+  queued=$(tcp_close_wait_count "$SERVER_PORT")
+  kill -CONT "$SERVER_PID"
+  [ "$queued" -ge 20 ] || { fail_hint "only $queued of 20 clients got their bytes through to the stopped server's queue (the kit's side of the test did not work)"; return; }
+  wait_until 30 eval '! kill -0 "$BG_PID" 2>/dev/null'
+  wait "$BG_PID" 2>/dev/null
+  MCLOAD_STATUS=$?
+  MCLOAD_ERR=$WORK/crowd.err
+  expect_mcload_ok "20 clients that were waiting together" || return
+  local last_accept first_close
+  last_accept=$(grep -n '^Accepted connection from ' "$SERVER_OUT" | sed -n 20p | cut -d: -f1)
+  first_close=$(grep -n -m1 '^Closing connection to ' "$SERVER_OUT" | cut -d: -f1)
+  expect_ok "the server closed a client (log line ${first_close:-?}) before it had accepted the 20th waiting one (line ${last_accept:-?}): when select() reports the listening socket, accept() in a loop until it fails with EAGAIN, so that every waiting client is taken in one round" \
+    test -n "$last_accept" -a -n "$first_close" -a "${last_accept:-0}" -lt "${first_close:-0}"
+}
+
 test_ipv6() {
   describe "the server works over IPv6 on ::1"
   needs test_one_client

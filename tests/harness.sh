@@ -507,6 +507,10 @@ run_client_preload() {
   run_client "$limit" "${_cmd[@]}"
 }
 
+# tcp_close_wait_count PORT: how many connections to the local port PORT the peer has
+# half-closed (state CLOSE-WAIT: its data and FIN have arrived), accepted or still queued.
+tcp_close_wait_count() { ss -Htn state close-wait "sport = :$1" 2>/dev/null | wc -l; }
+
 # ---- what a process uses (Linux /proc) -------------------------------------------------
 # Each prints a number, or nothing when the process has gone.
 
