@@ -636,21 +636,10 @@ test_idle_uses_no_cpu() {
   head -c 25 "$(request idle.req search ring)" >"$WORK/half"
   run_client 30 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/half" --output /dev/null \
     127.0.0.1 "$SERVER_PORT" 2>/dev/null &
-  local idle=$! before after
-  if [ ! -r "/proc/$SERVER_PID/stat" ]; then
-    skip_test "no /proc to read the server's CPU time"
-  else
-    sleep 0.3
-    before=$(proc_cpu_ticks "$SERVER_PID")
-    sleep 1 # a measuring window, not a wait for readiness
-    after=$(proc_cpu_ticks "$SERVER_PID")
-    # Clock ticks (usually 100 a second). A spinning loop burns most of a second.
-    if [ $((after - before)) -gt 25 ]; then
-      fail_hint "the server used $((after - before)) clock ticks of CPU in 1 s with one idle connection: call select() without a timeout, and put a socket in the write set only while a reply waits to be sent"
-    else
-      passed_check
-    fi
-  fi
+  local idle=$!
+  sleep 0.3 # the half request arrives; not a verdict
+  expect_sleeping "in 1.5 s with one idle connection" \
+    "call select() without a timeout, and put a socket in the write set only while a reply waits to be sent"
   kill "$idle" 2>/dev/null
   wait "$idle" 2>/dev/null
   return 0

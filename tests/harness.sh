@@ -687,6 +687,21 @@ expect_calm_shortage() {
   passed_check
 }
 
+# expect_sleeping WHILE HINT: the server, measured over 1.5 s, uses next to no CPU (at most
+# 10 % of one core) WHILE ("while its clients were idle"); HINT names the likely mistake.
+# A server that sleeps in select() uses none; one that spins gets a good share of a core
+# even on a busy machine.
+expect_sleeping() {
+  local cpu
+  cpu=$(cpu_percent "$SERVER_PID" 1.5)
+  expect_server_alive "$1" || return 1
+  if [ "${cpu:-0}" -gt 10 ]; then
+    fail_hint "the server used $cpu% of a CPU $1: $2"
+    return 1
+  fi
+  passed_check
+}
+
 # ---- valgrind ----------------------------------------------------------------------------
 
 VALGRIND_OPTS=(--leak-check=full --errors-for-leak-kinds=definite,indirect
