@@ -37,8 +37,9 @@
  * every descriptor it is handed on every call: with 1,000 connections the tool itself would
  * be what the benchmark measures.
  *
- * Handout: left out. Its users (tests/load, make bench) are the kit's own, and its app
- * mode reads lesson 03's responses: the student handout does not carry it. */
+ * Handout: compiled only. Lesson 03's suite uses it (a crowd of requests while the server
+ * is stopped), but its app mode writes and reads lesson 03's messages: the student handout
+ * carries it as a static binary and not this source (tests/tools.mk). */
 #include "buf.h"
 #include "net.h"
 
