@@ -72,12 +72,17 @@ server_gone() {
 # client_said: the client's first distinct stderr lines, shortened, for a hint.
 client_said() { awk '!seen[$0]++' "$ERR" 2>/dev/null | head -n 2 | tr '\n' ' ' | cut -c1-200; }
 
-# run_multiconn_client ARGS...: runs the client under test; sets CLIENT_STATUS, and OUT and
-# ERR (files).
+# run_multiconn_client ARGS...: runs the client under test (with the LD_PRELOAD shim
+# CLIENT_PRELOAD when set, as SERVER_PRELOAD does for a server); sets CLIENT_STATUS, and OUT
+# and ERR (files).
 run_multiconn_client() {
   OUT=$WORK/client.out
   ERR=$WORK/client.err
-  run_client "$CLIENT_WAIT" "$BIN/multiconn-client" "$@" >"$OUT" 2>"$ERR" </dev/null
+  if [ -n "${CLIENT_PRELOAD:-}" ]; then
+    run_client_preload "$CLIENT_WAIT" "$CLIENT_PRELOAD" multiconn-client "$@" >"$OUT" 2>"$ERR" </dev/null
+  else
+    run_client "$CLIENT_WAIT" "$BIN/multiconn-client" "$@" >"$OUT" 2>"$ERR" </dev/null
+  fi
 }
 
 # ---- arguments -------------------------------------------------------------------------------
@@ -571,10 +576,7 @@ test_client_nonblocking_connect() {
   describe "multiconn-client starts each connect() on a non-blocking socket (where handshakes are slow)"
   needs test_client_default_messages
   start_kit_echo || return
-  OUT=$WORK/client.out
-  ERR=$WORK/client.err
-  run_client_preload "$CLIENT_WAIT" "$TOOLS/slowconnect.so" multiconn-client 127.0.0.1 "$SERVER_PORT" 3 \
-    >"$OUT" 2>"$ERR" </dev/null
+  CLIENT_PRELOAD=$TOOLS/slowconnect.so run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
   if grep -q '^slowconnect: ' "$ERR"; then
     fail_hint "multiconn-client called connect() on a blocking socket ($(grep -m1 '^slowconnect: ' "$ERR" | cut -c14-120)...): every other connection waits for that handshake; make the socket non-blocking (net_set_nonblocking()) BEFORE connect(), and take EINPROGRESS as 'started'"
     return
@@ -587,10 +589,7 @@ test_client_next_address() {
   describe "multiconn-client goes on to the next address when a connect() is refused"
   needs test_client_default_messages
   start_kit_echo || return
-  OUT=$WORK/client.out
-  ERR=$WORK/client.err
-  run_client_preload "$CLIENT_WAIT" "$TOOLS/deadfirst.so" multiconn-client 127.0.0.1 "$SERVER_PORT" 3 \
-    >"$OUT" 2>"$ERR" </dev/null
+  CLIENT_PRELOAD=$TOOLS/deadfirst.so run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
   expect_eq "with a first address where connect() is refused (127.0.0.2) and the server's next, multiconn-client exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150)): once select() reports the socket writable, ask getsockopt(SO_ERROR) how the connect ended, and on an error close it and connect to the next address" \
     0 "$CLIENT_STATUS"
   expect_client_report 3 3
@@ -600,10 +599,7 @@ test_client_spurious_eagain() {
   describe "multiconn-client takes a recv() or send() that fails with EAGAIN as 'try later', not as an error"
   needs test_client_default_messages
   start_kit_echo || return
-  OUT=$WORK/client.out
-  ERR=$WORK/client.err
-  run_client_preload "$CLIENT_WAIT" "$TOOLS/eagain.so" multiconn-client -r 200000 127.0.0.1 "$SERVER_PORT" 5 \
-    >"$OUT" 2>"$ERR" </dev/null
+  CLIENT_PRELOAD=$TOOLS/eagain.so run_multiconn_client -r 200000 127.0.0.1 "$SERVER_PORT" 5
   expect_eq "multiconn-client exited $CLIENT_STATUS when every other recv() and send() failed with EAGAIN ($(client_said)): EAGAIN from a non-blocking socket means 'nothing now': wait for select() to report it ready again" \
     0 "$CLIENT_STATUS"
   expect_client_report 5 5

@@ -61,11 +61,6 @@ ask() {
   CHECK_ERR=$(head -c 300 "$WORK/check.err")
 }
 
-# server_log: what the server printed, stdout and stderr, on one line (for hints).
-server_log() {
-  cat "$SERVER_OUT" "$SERVER_ERR" 2>/dev/null | tail -n 4 | tr '\n' ' ' | head -c 300
-}
-
 # expect_answer WHAT LINE: the last ask got a well-formed response holding LINE
 # ("result: ..." or "content: ...").
 expect_answer() {
