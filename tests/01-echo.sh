@@ -348,7 +348,7 @@ test_stop_while_sending() {
       same=0
     fi
     before=$queued
-    sleep 0.1
+    nap 100
   done
   if [ "$queued" = 0 ]; then
     fail_hint "the server never had an echo waiting to be sent to a client that does not read ($(tail -n 2 "$SERVER_ERR" | tr '\n' ' ')): does it accept, recv() and send back?"

@@ -251,7 +251,7 @@ test_client_that_never_reads() {
   for i in 1 2 3 4 5 6 7 8 9 10; do
     peak=$(proc_status_kb "$SERVER_PID" VmHWM)
     [ -n "$peak" ] && [ $((peak - base)) -gt $limit_kb ] && break
-    sleep 0.1
+    nap 100
   done
   expect_server_alive "while a client flooded it without reading" || return
   if [ $((peak - base)) -gt $limit_kb ]; then
@@ -336,7 +336,7 @@ test_no_descriptor_leak() {
   for i in $(seq 1 $((50 * SLOW))); do
     after=$(proc_fd_count "$SERVER_PID")
     [ "$after" = "$before" ] && break
-    sleep 0.1
+    nap 100
   done
   expect_eq "the server had $before descriptors open before 2,000 clients and $after after: close() each client's socket when it leaves (on end of file, on errors, on resets)" \
     "$before" "$after"

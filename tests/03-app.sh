@@ -102,14 +102,8 @@ error_count() {
 }
 
 # wait_for_error_line COUNT: waits (bounded) until there are more than COUNT error lines.
-wait_for_error_line() {
-  local i=0 limit=$((20 * SLOW))
-  while [ "$(error_count)" -le "$1" ] && [ $i -lt $limit ]; do
-    sleep 0.1
-    i=$((i + 1))
-  done
-  [ "$(error_count)" -gt "$1" ]
-}
+wait_for_error_line() { wait_until 2 _more_errors "$1"; }
+_more_errors() { [ "$(error_count)" -gt "$1" ]; }
 
 # expect_refused WHAT FILE [TCPDRIVE-OPTIONS...]: sends the bad bytes of FILE; the server
 # must close that connection at once without a response and log "Error from ADDR: REASON",
@@ -632,7 +626,7 @@ test_idle_uses_no_cpu() {
   run_client 30 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/half" --output /dev/null \
     127.0.0.1 "$SERVER_PORT" 2>/dev/null &
   local idle=$!
-  sleep 0.3 # the half request arrives; not a verdict
+  nap 300 # the half request arrives; not a verdict
   expect_sleeping "in 1.5 s with one idle connection" \
     "call select() without a timeout, and put a socket in the write set only while a reply waits to be sent"
   kill "$idle" 2>/dev/null

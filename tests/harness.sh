@@ -221,55 +221,55 @@ _track() {
 # stop_group PID [SECONDS]: SIGTERM to the process group PID leads, then SIGKILL if it is
 # still there after SECONDS (default STOP_WAIT). Returns once the group is gone.
 stop_group() {
-  local pid=$1 limit=$((${2:-$STOP_WAIT} * SLOW * 10)) i=0
-  kill -TERM -- "-$pid" 2>/dev/null || return 0
-  while kill -0 -- "-$pid" 2>/dev/null && [ $i -lt "$limit" ]; do
-    sleep 0.1
-    i=$((i + 1))
-  done
-  kill -KILL -- "-$pid" 2>/dev/null
+  kill -TERM -- "-$1" 2>/dev/null || return 0
+  wait_until "${2:-$STOP_WAIT}" _group_gone "$1"
+  kill -KILL -- "-$1" 2>/dev/null
   return 0
 }
+_group_gone() { ! kill -0 -- "-$1" 2>/dev/null; }
 
 # count_lines REGEX FILE: how many lines of FILE match the extended REGEX.
 count_lines() { grep -Ec -- "$1" "$2" 2>/dev/null; }
 
 # wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
-wait_for_count() {
-  local limit=$(($4 * SLOW * 20)) i=0
-  while [ "$(count_lines "$1" "$2")" -lt "$3" ] && [ $i -lt "$limit" ]; do
-    sleep 0.05
-    i=$((i + 1))
-  done
-  [ "$(count_lines "$1" "$2")" -ge "$3" ]
-}
+wait_for_count() { wait_until "$4" _count_at_least "$1" "$2" "$3"; }
+_count_at_least() { [ "$(count_lines "$1" "$2")" -ge "$3" ]; }
 
 # wait_for_line FILE REGEX SECONDS [PID]: waits until a line of FILE matches REGEX.
 # Returns 0 when it does, 1 after SECONDS or as soon as PID (if given) has exited.
 wait_for_line() {
-  local file=$1 regex=$2 limit=$(($3 * SLOW * 20)) pid=${4:-} i=0
-  while [ $i -lt "$limit" ]; do
-    grep -Eq -- "$regex" "$file" 2>/dev/null && return 0
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      grep -Eq -- "$regex" "$file" 2>/dev/null
-      return
-    fi
-    sleep 0.05
-    i=$((i + 1))
+  wait_until "$3" _line_or_gone "$1" "$2" "${4:-}"
+  grep -Eq -- "$2" "$1" 2>/dev/null
+}
+_line_or_gone() { grep -Eq -- "$2" "$1" 2>/dev/null || { [ -n "$3" ] && ! kill -0 "$3" 2>/dev/null; }; }
+
+# wait_until SECONDS COMMAND...: runs COMMAND until it succeeds (returns 0), napping in
+# between, or until the naps add up to SECONDS (times SLOW; returns 1). The naps grow from
+# 20 ms to 200 ms: what happens at once is seen at once, and a long wait starts few
+# processes. Counting naps rather than reading the clock keeps a bound generous on a busy
+# machine.
+wait_until() {
+  local left=$(($1 * SLOW * 1000)) ms=20
+  shift
+  until "$@"; do
+    [ $left -gt 0 ] || return 1
+    nap "$ms"
+    left=$((left - ms))
+    ms=$((ms >= 100 ? 200 : ms * 2))
   done
-  return 1
 }
 
-# wait_until SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (returns 0) or
-# SECONDS have passed (returns 1).
-wait_until() {
-  local limit=$(($1 * SLOW * 20)) i=0
-  shift
-  while ! "$@"; do
-    [ $i -lt "$limit" ] || return 1
-    sleep 0.05
-    i=$((i + 1))
-  done
+# nap MILLISECONDS: sleeps without starting a process (a test polls a lot, and every
+# process costs a busy machine): a read that times out on a FIFO nobody writes to, opened
+# read-write so that the open never blocks and the read never sees an end of file.
+nap() {
+  local s
+  printf -v s '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
+  if [ -p "$WORK/.nap" ] || mkfifo "$WORK/.nap" 2>/dev/null; then
+    read -r -t "$s" _ <>"$WORK/.nap"
+  else
+    sleep "$s"
+  fi
   return 0
 }
 
@@ -316,8 +316,10 @@ _vg_wait() {
 }
 # _gone PID: true once PID has exited (a zombie not yet reaped counts as gone).
 _gone() {
-  kill -0 "$1" 2>/dev/null || return 0
-  [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]
+  local stat
+  kill -0 "$1" 2>/dev/null && read -r stat <"/proc/$1/stat" 2>/dev/null || return 0
+  stat=${stat##*) }
+  [ "${stat%% *}" = Z ]
 }
 
 # _program_pid JOB: the pid of the program a job started with _program_cmd runs: the job
@@ -462,15 +464,11 @@ expect_server_alive() {
 # its exit status ("timeout" if it had to be killed). Safe to call twice.
 stop_server() {
   [ -n "${SERVER_PID:-}" ] || return 0
-  local job=$SERVER_JOB limit=$((STOP_WAIT * SLOW * 10)) i=0
+  local job=$SERVER_JOB limit=$STOP_WAIT
   SERVER_STATUS=
   [ -n "${VALGRIND_LOG:-}" ] && limit=$((limit * 3))
   kill -TERM "$SERVER_PID" 2>/dev/null
-  while kill -0 "$job" 2>/dev/null && [ $i -lt "$limit" ]; do
-    sleep 0.1
-    i=$((i + 1))
-  done
-  if kill -0 "$job" 2>/dev/null; then
+  if ! wait_until "$limit" _gone "$job"; then
     kill -KILL -- "-$job" 2>/dev/null
     wait "$job" 2>/dev/null
     SERVER_STATUS=timeout
@@ -544,14 +542,10 @@ proc_cpu_ticks() {
 # tearDown ends it). Unlike stop_server it never signals twice, so a stop request the
 # server lost shows as lost.
 stop_once() {
-  local job=$SERVER_JOB limit=$(($1 * SLOW * 20)) i=0
+  local job=$SERVER_JOB
   SERVER_STATUS=
   kill -TERM "$SERVER_PID" 2>/dev/null
-  while kill -0 "$job" 2>/dev/null && [ $i -lt "$limit" ]; do
-    sleep 0.05
-    i=$((i + 1))
-  done
-  kill -0 "$job" 2>/dev/null && return 1
+  wait_until "$1" _gone "$job" || return 1
   wait "$job" 2>/dev/null
   SERVER_STATUS=$?
   SERVER_PID=
@@ -579,7 +573,7 @@ expect_stops_in_crowd() {
     server_alive && kill -0 $crowd 2>/dev/null || break
     if [ "$count" = "$last" ]; then still=$((still + 1)); else still=0 last=$count; fi
     [ $still -lt $((10 * SLOW * 20)) ] && [ $i -lt $((60 * SLOW * 20)) ] || break
-    sleep 0.05
+    nap 50
     i=$((i + 1))
   done
   if [ "$count" -lt "$n" ]; then
@@ -634,16 +628,17 @@ expect_stop_never_lost() {
   done
 }
 
-# cpu_percent PID SECONDS: how much of one CPU the process used over the next SECONDS (a
-# window to measure over, not a wait for readiness), in percent; nothing if it has gone.
+# cpu_percent PID MILLISECONDS: how much of one CPU the process used over the next
+# MILLISECONDS (a window to measure over, not a wait for readiness), in percent; nothing if
+# it has gone.
 cpu_percent() {
   local t0 t1 hz
   hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
   t0=$(proc_cpu_ticks "$1")
-  sleep "$2"
+  nap "$2"
   t1=$(proc_cpu_ticks "$1")
   [ -n "$t0" ] && [ -n "$t1" ] || return 0
-  awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$2" 'BEGIN { printf "%d\n", d * 100 / hz / s }'
+  echo $(((t1 - t0) * 100 * 1000 / hz / $2))
 }
 
 # tcp_listen_queue PORT: how many connections wait in the queue of the socket listening on
@@ -672,11 +667,8 @@ shortage_end() { rm -f "$RUN_DIR/kit-emfile"; }
 # for the hints. Returns 1 (the test failed) otherwise.
 expect_calm_shortage() {
   local i cpu lines
-  for i in $(seq 1 $((100 * SLOW))); do
-    [ "$(tcp_listen_queue "$SERVER_PORT")" -ge "$1" ] && break
-    sleep 0.05
-  done
-  cpu=$(cpu_percent "$SERVER_PID" 1.5)
+  wait_until 5 _queue_at_least "$1"
+  cpu=$(cpu_percent "$SERVER_PID" 1500)
   expect_server_alive "while it had no descriptor left for new clients" || return 1
   lines=$(cat "$SERVER_OUT" "$SERVER_ERR" | wc -l)
   # A server that sleeps uses next to nothing; one that spins gets a good share of a core
@@ -692,13 +684,15 @@ expect_calm_shortage() {
   passed_check
 }
 
+_queue_at_least() { [ "$(tcp_listen_queue "$SERVER_PORT")" -ge "$1" ]; }
+
 # expect_sleeping WHILE HINT: the server, measured over 1.5 s, uses next to no CPU (at most
 # 10 % of one core) WHILE ("while its clients were idle"); HINT names the likely mistake.
 # A server that sleeps in select() uses none; one that spins gets a good share of a core
 # even on a busy machine.
 expect_sleeping() {
   local cpu
-  cpu=$(cpu_percent "$SERVER_PID" 1.5)
+  cpu=$(cpu_percent "$SERVER_PID" 1500)
   expect_server_alive "$1" || return 1
   if [ -z "$cpu" ]; then
     skip_test "no /proc to read the server's CPU time"
