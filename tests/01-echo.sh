@@ -177,7 +177,7 @@ test_second_client_waits() {
   run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --hold-ms 1500 --send "$WORK/first.in" \
     --output "$first" 127.0.0.1 "$SERVER_PORT" &
   local first_pid=$!
-  if ! wait_for_line "$SERVER_OUT" '^Connected by ' 10; then
+  if ! wait_for_line "$SERVER_OUT" '^Connected by ' 10 "$SERVER_PID"; then
     fail_hint "the server did not log 'Connected by ADDR' for the first client"
     wait $first_pid
     return
@@ -263,7 +263,7 @@ test_restart_same_port() {
   run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --hold-ms 1000 --send "$WORK/x" --output /dev/null \
     127.0.0.1 "$port" &
   local client=$!
-  wait_for_line "$SERVER_OUT" '^Connected by ' 10
+  wait_for_line "$SERVER_OUT" '^Connected by ' 10 "$SERVER_PID"
   stop_server
   wait $client
   start_server echo-server 127.0.0.1 "$port" || {

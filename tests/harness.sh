@@ -684,7 +684,7 @@ expect_calm_shortage() {
   passed_check
 }
 
-_queue_at_least() { [ "$(tcp_listen_queue "$SERVER_PORT")" -ge "$1" ]; }
+_queue_at_least() { ! server_alive || [ "$(tcp_listen_queue "$SERVER_PORT")" -ge "$1" ]; }
 
 # expect_sleeping WHILE HINT: the server, measured over 1.5 s, uses next to no CPU (at most
 # 10 % of one core) WHILE ("while its clients were idle"); HINT names the likely mistake.
