@@ -780,7 +780,7 @@ setUp() {
   SERVER_STATUS=
   VALGRIND_LOG=
   SERVER_PRELOAD=
-  _started_ns=$(date +%s%N)
+  _started=$EPOCHREALTIME
   return 0
 }
 
@@ -810,7 +810,7 @@ tearDown() {
   hint=$(printf '%s\n' "${_hints[@]}")
   [ "$status" = pass ] && hint=""
   row "$RESULTS" "$LESSON" "$_test" "$status" "$_given" "$_desc" "${hint%$'\n'}" \
-    "$((($(date +%s%N) - _started_ns) / 1000000))e-3"
+    "$((${EPOCHREALTIME/[.,]/} / 1000 - ${_started/[.,]/} / 1000))e-3"
   _test=""
   return 0
 }
