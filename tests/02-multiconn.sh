@@ -330,15 +330,12 @@ test_no_descriptor_leak() {
   describe "2,000 connections opened and closed one after another leave no descriptor open in the server"
   needs test_one_client
   start_server multiconn-server || return
-  local before after i
+  local before after
   before=$(proc_fd_count "$SERVER_PID")
   mcload 90 --conns 2000 --at-once 1 --max-bytes 2000 --max-chunk 500 --finish mixed --seed 25
   expect_mcload_ok "2,000 clients one after another" || return
-  for i in $(seq 1 $((50 * SLOW))); do
-    after=$(proc_fd_count "$SERVER_PID")
-    [ "$after" = "$before" ] && break
-    nap 100
-  done
+  wait_until 5 eval '[ "$(proc_fd_count "$SERVER_PID")" = "$before" ]'
+  after=$(proc_fd_count "$SERVER_PID")
   expect_eq "the server had $before descriptors open before 2,000 clients and $after after: close() each client's socket when it leaves (on end of file, on errors, on resets)" \
     "$before" "$after"
   mcload 30 --conns 10 --max-bytes 20000 --seed 26

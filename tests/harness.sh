@@ -241,7 +241,7 @@ wait_for_line() {
   wait_until "$3" _line_or_gone "$1" "$2" "${4:-}"
   grep -Eq -- "$2" "$1" 2>/dev/null
 }
-_line_or_gone() { grep -Eq -- "$2" "$1" 2>/dev/null || { [ -n "$3" ] && ! kill -0 "$3" 2>/dev/null; }; }
+_line_or_gone() { grep -Eq -- "$2" "$1" 2>/dev/null || { [ -n "$3" ] && _gone "$3"; }; }
 
 # wait_until SECONDS COMMAND...: runs COMMAND until it succeeds (returns 0), napping in
 # between, or until the naps add up to SECONDS (times SLOW; returns 1). The naps grow from
@@ -666,7 +666,7 @@ shortage_end() { rm -f "$RUN_DIR/kit-emfile"; }
 # cannot accept) nor print more than 6 lines. SPINNING and CHATTY name the likely mistakes
 # for the hints. Returns 1 (the test failed) otherwise.
 expect_calm_shortage() {
-  local i cpu lines
+  local cpu lines
   wait_until 5 _queue_at_least "$1"
   cpu=$(cpu_percent "$SERVER_PID" 1500)
   expect_server_alive "while it had no descriptor left for new clients" || return 1
