@@ -90,26 +90,11 @@ run_multiconn_client() {
 test_usage() {
   describe "-h prints usage and exits 0; wrong arguments print usage on stderr and exit 2"
   given
-  local prog out rc args
-  for prog in multiconn-server multiconn-client; do
-    out=$("$BIN/$prog" -h 2>/dev/null)
-    rc=$?
-    expect_eq "$prog -h exited $rc: it should print usage on stdout and exit 0" 0 "$rc"
-    expect_match "$prog -h printed no 'usage:' line on stdout" '^usage: ' "$out"
-  done
-  for args in "127.0.0.1 not-a-port" "127.0.0.1 1 2 3"; do
-    timeout 5 "$BIN/multiconn-server" $args >/dev/null 2>"$WORK/err" </dev/null
-    rc=$?
-    expect_eq "multiconn-server $args exited $rc: print usage on stderr and exit 2" 2 "$rc"
-    expect_ok "multiconn-server $args printed no usage on stderr" grep -q '^usage: ' "$WORK/err"
-  done
-  for args in "127.0.0.1" "127.0.0.1 65432" "127.0.0.1 65432 zero" "127.0.0.1 65432 0" \
-    "127.0.0.1 no-port 3" "-r lots 127.0.0.1 65432 3"; do
-    timeout 5 "$BIN/multiconn-client" $args >/dev/null 2>"$WORK/err" </dev/null
-    rc=$?
-    expect_eq "multiconn-client $args exited $rc: print usage on stderr and exit 2" 2 "$rc"
-    expect_ok "multiconn-client $args printed no usage on stderr" grep -q '^usage: ' "$WORK/err"
-  done
+  expect_help multiconn-server multiconn-client
+  expect_usage_errors "multiconn-server 127.0.0.1 not-a-port" "multiconn-server 127.0.0.1 1 2 3" \
+    "multiconn-client 127.0.0.1" "multiconn-client 127.0.0.1 65432" "multiconn-client 127.0.0.1 65432 zero" \
+    "multiconn-client 127.0.0.1 65432 0" "multiconn-client 127.0.0.1 no-port 3" \
+    "multiconn-client -r lots 127.0.0.1 65432 3"
 }
 
 # ---- the server: echoing ---------------------------------------------------------------------
@@ -515,7 +500,7 @@ test_client_default_messages() {
   describe "multiconn-client with 3 connections sends the two default messages on each and reports each intact"
   start_kit_echo || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
-  expect_eq "multiconn-client exited $CLIENT_STATUS against a correct echo server ($(client_said)): exit 0 when every connection got its bytes back" \
+  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") against a correct echo server ($(client_said)): exit 0 when every connection got its bytes back" \
     0 "$CLIENT_STATUS"
   expect_client_report 3 3 || return
   expect_eq "each connection should send 'Message 1 from client.' and 'Message 2 from client.': 44 bytes" \
@@ -527,11 +512,11 @@ test_client_messages_and_random() {
   needs test_client_default_messages
   start_kit_echo || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 2 "alpha " "-beta-" "gamma"
-  expect_eq "multiconn-client with messages exited $CLIENT_STATUS ($(client_said))" 0 "$CLIENT_STATUS"
+  expect_eq "multiconn-client with messages $(exit_story "$CLIENT_STATUS") ($(client_said))" 0 "$CLIENT_STATUS"
   expect_eq "with messages 'alpha ', '-beta-', 'gamma' each connection sends 17 bytes" \
     2 "$(count_lines '^Connection [0-9]+: sent 17 bytes' "$OUT")"
   run_multiconn_client -r 1048576 127.0.0.1 "$SERVER_PORT" 4
-  expect_eq "multiconn-client -r 1048576 exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150)): send() may take only part of 1 MiB; keep sending from where it stopped, while reading the echo" \
+  expect_eq "multiconn-client -r 1048576 $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150)): send() may take only part of 1 MiB; keep sending from where it stopped, while reading the echo" \
     0 "$CLIENT_STATUS"
   expect_client_report 4 4
 }
@@ -541,7 +526,7 @@ test_client_against_its_server() {
   needs test_one_client test_client_default_messages
   start_server multiconn-server || return
   run_multiconn_client -r 200000 127.0.0.1 "$SERVER_PORT" 10
-  expect_eq "multiconn-client against multiconn-server exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
+  expect_eq "multiconn-client against multiconn-server $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
     0 "$CLIENT_STATUS"
   expect_client_report 10 10
 }
@@ -551,7 +536,7 @@ test_client_many_connections() {
   needs test_client_default_messages
   start_kit_echo || return
   run_multiconn_client -r 5000 127.0.0.1 "$SERVER_PORT" 150
-  expect_eq "multiconn-client with 150 connections exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
+  expect_eq "multiconn-client with 150 connections $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
     0 "$CLIENT_STATUS"
   expect_client_report 150 150
 }
@@ -565,7 +550,7 @@ test_client_opens_all_at_once() {
     fail_hint "the client hung: it must start every connect() before waiting for any echo (non-blocking connect, then select())"
     return
   fi
-  expect_eq "multiconn-client exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150)): start all connections, then serve them all from one select() loop" \
+  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150)): start all connections, then serve them all from one select() loop" \
     0 "$CLIENT_STATUS"
   expect_client_report 5 5
 }
@@ -579,7 +564,7 @@ test_client_nonblocking_connect() {
     fail_hint "multiconn-client called connect() on a blocking socket ($(grep -m1 '^slowconnect: ' "$ERR" | cut -c14-120)...): every other connection waits for that handshake; make the socket non-blocking (net_set_nonblocking()) BEFORE connect(), and take EINPROGRESS as 'started'"
     return
   fi
-  expect_eq "multiconn-client exited $CLIENT_STATUS ($(head -c 200 "$ERR" | tr '\n' ' ')) with every connect() non-blocking" 0 "$CLIENT_STATUS"
+  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") ($(head -c 200 "$ERR" | tr '\n' ' ')) with every connect() non-blocking" 0 "$CLIENT_STATUS"
   expect_client_report 3 3
 }
 
@@ -588,7 +573,7 @@ test_client_next_address() {
   needs test_client_default_messages
   start_kit_echo || return
   CLIENT_PRELOAD=$TOOLS/deadfirst.so run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
-  expect_eq "with a first address where connect() is refused (127.0.0.2) and the server's next, multiconn-client exited $CLIENT_STATUS ($(grep -m1 FAILED "$OUT" | cut -c1-150)): once select() reports the socket writable, ask getsockopt(SO_ERROR) how the connect ended, and on an error close it and connect to the next address" \
+  expect_eq "with a first address where connect() is refused (127.0.0.2) and the server's next, multiconn-client $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150)): once select() reports the socket writable, ask getsockopt(SO_ERROR) how the connect ended, and on an error close it and connect to the next address" \
     0 "$CLIENT_STATUS"
   expect_client_report 3 3
 }
@@ -598,7 +583,7 @@ test_client_spurious_eagain() {
   needs test_client_default_messages
   start_kit_echo || return
   CLIENT_PRELOAD=$TOOLS/eagain.so run_multiconn_client -r 200000 127.0.0.1 "$SERVER_PORT" 5
-  expect_eq "multiconn-client exited $CLIENT_STATUS when every other recv() and send() failed with EAGAIN ($(client_said)): EAGAIN from a non-blocking socket means 'nothing now': wait for select() to report it ready again" \
+  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") when every other recv() and send() failed with EAGAIN ($(client_said)): EAGAIN from a non-blocking socket means 'nothing now': wait for select() to report it ready again" \
     0 "$CLIENT_STATUS"
   expect_client_report 5 5
 }
@@ -608,7 +593,7 @@ test_client_byte_by_byte_echo() {
   needs test_client_default_messages
   start_kit_echo --trickle || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
-  expect_eq "multiconn-client exited $CLIENT_STATUS when the echo came one byte per packet ($(grep -m1 FAILED "$OUT" | cut -c1-150)): keep reading until the connection has got back as many bytes as it sent" \
+  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") when the echo came one byte per packet ($(grep -m1 FAILED "$OUT" | cut -c1-150)): keep reading until the connection has got back as many bytes as it sent" \
     0 "$CLIENT_STATUS"
   expect_client_report 3 3
 }
@@ -620,7 +605,7 @@ test_client_detects_wrong_bytes() {
   for fault in corrupt drop; do
     start_kit_echo --fault $fault || return
     run_multiconn_client -r 3000 127.0.0.1 "$SERVER_PORT" 4
-    expect_eq "against a server that $([ $fault = corrupt ] && echo corrupts || echo drops) byte 5 on half the connections, multiconn-client exited $CLIENT_STATUS: compare every byte with what was sent, and exit 1 if any connection failed" \
+    expect_eq "against a server that $([ $fault = corrupt ] && echo corrupts || echo drops) byte 5 on half the connections, multiconn-client $(exit_story "$CLIENT_STATUS"): compare every byte with what was sent, and exit 1 if any connection failed" \
       1 "$CLIENT_STATUS"
     expect_client_report 4 2 || return
     stop_server
@@ -632,7 +617,7 @@ test_client_detects_early_close() {
   needs test_client_default_messages
   start_kit_echo --fault truncate || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 4
-  expect_eq "against a server that closes half the connections after 5 bytes, multiconn-client exited $CLIENT_STATUS: recv() returning 0 before every byte is back is a failure; exit 1" \
+  expect_eq "against a server that closes half the connections after 5 bytes, multiconn-client $(exit_story "$CLIENT_STATUS"): recv() returning 0 before every byte is back is a failure; exit 1" \
     1 "$CLIENT_STATUS"
   expect_client_report 4 2
 }
@@ -644,7 +629,7 @@ test_client_connection_refused() {
   local port=$SERVER_PORT
   stop_server
   run_multiconn_client 127.0.0.1 "$port" 3
-  expect_eq "multiconn-client exited $CLIENT_STATUS when every connection was refused" 1 "$CLIENT_STATUS"
+  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") when every connection was refused" 1 "$CLIENT_STATUS"
   expect_eq "expected 3 lines 'Connection N: FAILED: ... Connection refused', got: $(head -n 1 "$OUT" | cut -c1-150): after select() reports the socket writable, getsockopt(SO_ERROR) tells whether connect() worked" \
     3 "$(count_lines '^Connection [0-9]+: FAILED.*Connection refused' "$OUT")"
 }
@@ -655,7 +640,7 @@ test_client_valgrind() {
   skip_without_valgrind && return
   start_kit_echo || return
   run_client_valgrind 90 "$WORK/ok.valgrind" multiconn-client -r 100000 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/ok.out" 2>"$WORK/ok.err"
-  expect_eq "under valgrind multiconn-client exited $CLIENT_STATUS against a correct server ($(head -c 150 "$WORK/ok.err")): see the functional tests" 0 "$CLIENT_STATUS"
+  expect_eq "under valgrind multiconn-client $(exit_story "$CLIENT_STATUS") against a correct server ($(head -c 150 "$WORK/ok.err")): see the functional tests" 0 "$CLIENT_STATUS"
   expect_memory_clean "$WORK/ok.valgrind" "against a correct server: "
   start_kit_echo --fault corrupt || return
   run_client_valgrind 90 "$WORK/bad.valgrind" multiconn-client 127.0.0.1 "$SERVER_PORT" 4 >"$WORK/bad.out" 2>/dev/null

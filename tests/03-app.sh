@@ -151,7 +151,7 @@ start_wire_server() {
 client() {
   run_client "$CLIENT_WAIT" "$BIN/app-client" 127.0.0.1 "$1" "$2" "$3" \
     >"$WORK/client.out" 2>"$WORK/client.err" </dev/null
-  OUT=$(cat "$WORK/client.out")
+  OUT=$(text_of "$WORK/client.out")
   ERR=$(head -c 300 "$WORK/client.err" | tr '\n' ' ')
 }
 
@@ -161,7 +161,7 @@ expect_client_prints() {
     fail_hint "$1: app-client hung: read until the message is complete (content-length bytes of content), then stop reading; do not wait for more"
     return 1
   fi
-  expect_eq "$1: app-client exited $CLIENT_STATUS (stderr: $ERR), not 0" 0 "$CLIENT_STATUS" || return 1
+  expect_eq "$1: app-client $(exit_story "$CLIENT_STATUS") (stderr: $ERR), not 0" 0 "$CLIENT_STATUS" || return 1
   expect_eq "$1: app-client printed '$OUT', expected '$2'" "$2" "$OUT"
 }
 
@@ -172,7 +172,7 @@ expect_client_rejects() {
     fail_hint "$1: app-client hung: the server had closed the connection; recv() returning 0 before the message is complete is an error"
     return 1
   fi
-  expect_eq "$1: app-client exited $CLIENT_STATUS (output '$OUT'), expected 1: a malformed response is a protocol error" 1 "$CLIENT_STATUS" || return 1
+  expect_eq "$1: app-client $(exit_story "$CLIENT_STATUS") (output '$OUT'), expected 1: a malformed response is a protocol error" 1 "$CLIENT_STATUS" || return 1
   expect_ok "$1: app-client printed no reason on stderr: say what was wrong with the response" test -n "$ERR" || return 1
   if grep -q '^Got ' <<<"$OUT"; then
     fail_hint "$1: app-client printed '$OUT' for a malformed response"
@@ -198,21 +198,10 @@ client_good_first() {
 test_usage() {
   describe "-h prints usage and exits 0; wrong arguments print usage on stderr and exit 2"
   given
-  local prog out rc args
-  for prog in app-server app-client; do
-    out=$("$BIN/$prog" -h 2>/dev/null </dev/null)
-    rc=$?
-    expect_eq "$prog -h exited $rc: it should print usage on stdout and exit 0" 0 "$rc"
-    expect_match "$prog -h printed no 'usage:' line on stdout" '^usage: ' "$out"
-  done
-  for args in "app-server 127.0.0.1 not-a-port" "app-server -m lots 127.0.0.1 0" \
+  expect_help app-server app-client
+  expect_usage_errors "app-server 127.0.0.1 not-a-port" "app-server -m lots 127.0.0.1 0" \
     "app-server -m -5 127.0.0.1 0" "app-client 127.0.0.1" "app-client 127.0.0.1 65432 search" \
-    "app-client 127.0.0.1 port search x"; do
-    # shellcheck disable=SC2086
-    timeout 5 "$BIN/${args%% *}" ${args#* } >/dev/null 2>"$WORK/err" </dev/null
-    rc=$?
-    expect_eq "'$args' exited $rc: wrong arguments print usage on stderr and exit 2" 2 "$rc"
-  done
+    "app-client 127.0.0.1 port search x"
 }
 
 # ---- every response of the contract -----------------------------------------------------
@@ -597,7 +586,7 @@ test_hundred_clients() {
     fail_hint "100 connections each sent half a request, then the rest, and the answers did not all come: serve every connection from one select() loop, never block on one client"
     return
   fi
-  expect_eq "$(cat "$WORK/crowd.out") - $(head -n 3 "$WORK/crowd.err" | tr '\n' ' '): each connection needs its own message state (one struct message per connection)" \
+  expect_eq "$(text_of "$WORK/crowd.out") - $(head -n 3 "$WORK/crowd.err" | tr '\n' ' '): each connection needs its own message state (one struct message per connection)" \
     0 "$CLIENT_STATUS"
   expect_server_alive "after 100 clients"
 }
@@ -641,13 +630,13 @@ test_ipv6() {
   run_client "$REACT_WAIT" "$TOOLS/tcpdrive" --send "$(request v6.req search ring)" --output "$WORK/v6.resp" ::1 "$SERVER_PORT"
   CHECK=$("$WIRE" check --input "$WORK/v6.resp" 2>"$WORK/check.err")
   CHECK_STATUS=$?
-  CHECK_ERR=$(cat "$WORK/check.err")
+  CHECK_ERR=$(text_of "$WORK/check.err")
   DRIVE_STATUS=$CLIENT_STATUS
   expect_answer "a search over IPv6" "result: $RING_ANSWER"
   run_client "$REACT_WAIT" "$TOOLS/tcpdrive" --no-shutdown --send "$(frame v6bad.req --header 'nope')" --output /dev/null ::1 "$SERVER_PORT"
   wait_for_error_line 0
   expect_match "the error line should name the peer as [::1]:PORT (net_format_addr does it): $(server_log)" \
-    'Error from \[::1\]:[0-9]+: .' "$(cat "$SERVER_OUT" "$SERVER_ERR")"
+    'Error from \[::1\]:[0-9]+: .' "$(text_of "$SERVER_OUT" "$SERVER_ERR")"
 }
 
 test_error_line_format() {
@@ -658,7 +647,7 @@ test_error_line_format() {
   run_client "$REACT_WAIT" "$TOOLS/tcpdrive" --no-shutdown --send "$(frame fmt.req --header '{"byteorder": "little"}')" --output /dev/null 127.0.0.1 "$SERVER_PORT"
   wait_for_error_line 0
   expect_match "the log should have a line 'Error from 127.0.0.1:PORT: REASON' with REASON saying what was wrong (got: $(server_log))" \
-    'Error from 127\.0\.0\.1:[0-9]+: [^ ].{3,}' "$(cat "$SERVER_OUT" "$SERVER_ERR")"
+    'Error from 127\.0\.0\.1:[0-9]+: [^ ].{3,}' "$(text_of "$SERVER_OUT" "$SERVER_ERR")"
 }
 
 test_log_escapes_peer_text() {
@@ -673,7 +662,7 @@ test_log_escapes_peer_text() {
   before=$(error_count)
   ask "$(frame forged-error.req --encoding $'utf-9\nShutting down\e[31m' --content '{}')" --no-shutdown
   wait_for_error_line "$before"
-  log=$(cat "$SERVER_OUT" "$SERVER_ERR")
+  log=$(text_of "$SERVER_OUT" "$SERVER_ERR")
   if grep -q $'\e' <<<"$log"; then
     fail_hint "the server's log holds a raw escape character (ESC) that a peer sent: escape peer text before logging it (log_escape(): control characters become \\xNN)"
     return
@@ -953,7 +942,7 @@ test_server_valgrind_bad() {
 client_under_valgrind() {
   local log=$WORK/client.$RANDOM.valgrind
   run_client_valgrind 60 "$log" app-client 127.0.0.1 "$1" "$2" "$3" >"$WORK/client.out" 2>"$WORK/client.err" </dev/null
-  OUT=$(cat "$WORK/client.out")
+  OUT=$(text_of "$WORK/client.out")
   ERR=$(head -c 300 "$WORK/client.err" | tr '\n' ' ')
   VG_LOG=$log
 }

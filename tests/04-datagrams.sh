@@ -174,23 +174,10 @@ start_client_bg() {
 test_usage() {
   describe "-h prints usage and exits 0; wrong arguments print usage on stderr and exit 2"
   given
-  local prog out rc args
-  for prog in udp-echo-server udp-ping; do
-    out=$("$BIN/$prog" -h 2>/dev/null </dev/null)
-    rc=$?
-    expect_eq "$prog -h exited $rc: it should print usage on stdout and exit 0" 0 "$rc"
-    expect_match "$prog -h printed no 'usage:' line on stdout" '^usage: ' "$out"
-  done
-  for args in "udp-echo-server 127.0.0.1 not-a-port" "udp-echo-server unix:x.sock 5000" \
+  expect_help udp-echo-server udp-ping
+  expect_usage_errors "udp-echo-server 127.0.0.1 not-a-port" "udp-echo-server unix:x.sock 5000" \
     "udp-ping 127.0.0.1" "udp-ping -c 0 127.0.0.1 5000" "udp-ping -s 5 127.0.0.1 5000" \
-    "udp-ping -W never 127.0.0.1 5000" "udp-ping unix:x.sock 5000"; do
-    # shellcheck disable=SC2086 # the words of the command line, on purpose
-    set -- $args
-    timeout 5 "$BIN/$1" "${@:2}" >/dev/null 2>"$WORK/err" </dev/null
-    rc=$?
-    expect_eq "'$args' exited $rc: wrong arguments print usage on stderr and exit 2" 2 "$rc"
-    expect_ok "'$args' printed no usage on stderr" grep -q '^usage: ' "$WORK/err"
-  done
+    "udp-ping -W never 127.0.0.1 5000" "udp-ping unix:x.sock 5000"
 }
 
 test_first_datagram() {
@@ -380,7 +367,7 @@ test_oversize_unix_datagram() {
   expect_ok "the first echo after a 70,000-byte datagram was $(wc -c <"$WORK/r.1") bytes, not the 17-byte datagram that followed it: the server echoed the big one cut to its buffer's size. recvmsg() sets MSG_TRUNC in msg_flags when a datagram did not fit: log it and drop it" \
     cmp -s "$WORK/after" "$WORK/r.1"
   expect_match "the server logged nothing saying the 70,000-byte datagram was too large (its output: $(server_said 3)): log 'Dropped a datagram from ADDR: larger than 65536 bytes'" \
-    'larger than' "$(cat "$SERVER_OUT" "$SERVER_ERR")"
+    'larger than' "$(text_of "$SERVER_OUT" "$SERVER_ERR")"
 }
 
 test_stale_socket_file() {
@@ -436,7 +423,7 @@ test_not_a_socket_untouched() {
   fi
   expect_eq "the server on unix:notes.txt, an ordinary file, exited $rc (stderr: $err): it must refuse with exit 1" 1 "$rc"
   expect_eq "the ordinary file at the server's path was removed or changed: only a socket file (lstat(), S_ISSOCK) that nobody is bound to may be removed" \
-    "precious data" "$(cat "$RUN_DIR/notes.txt" 2>/dev/null)"
+    "precious data" "$(text_of "$RUN_DIR/notes.txt" 2>/dev/null)"
   expect_match "stderr was '$err': it should be one line 'udp-echo-server: bind unix:notes.txt: Address already in use'" \
     '^udp-echo-server: bind unix:notes\.txt: Address already in use$' "$err"
 }
@@ -465,7 +452,7 @@ test_unix_client_that_never_reads() {
     --bind unix:greedy.sock "$SERVER_ADDR" >"$WORK/greedy.out" 2>&1 </dev/null &
   _track $!
   if ! wait_for_line "$WORK/greedy.out" '^sent 300$' 15; then
-    fail_hint "a client flooding the server and never reading could not get its 300 datagrams in ($(cat "$WORK/greedy.out" | tr '\n' ' ')): the server stopped taking datagrams, stuck in a sendto() to the full client? Make the socket non-blocking: a sendto() that fails with EAGAIN loses that echo only (the server said: $(server_said))"
+    fail_hint "a client flooding the server and never reading could not get its 300 datagrams in ($(text_of "$WORK/greedy.out" | tr '\n' ' ')): the server stopped taking datagrams, stuck in a sendto() to the full client? Make the socket non-blocking: a sendto() that fails with EAGAIN loses that echo only (the server said: $(server_said))"
     return
   fi
   printf 'me too' >"$WORK/m"
@@ -527,7 +514,7 @@ test_ping_basic() {
     3 "$lines"
   expect_counts "3 probes, none lost" 3 3 0 "Each probe's echo counts once."
   expect_match "no 'rtt min/avg/max = MIN/AVG/MAX ms' line (it printed: $(ping_said 3))" \
-    '^rtt min/avg/max = [0-9.]+/[0-9.]+/[0-9.]+ ms$' "$(cat "$PING_OUT")"
+    '^rtt min/avg/max = [0-9.]+/[0-9.]+/[0-9.]+ ms$' "$(text_of "$PING_OUT")"
   expect_ping_status "3 echoes back" 0
 }
 
@@ -713,7 +700,7 @@ test_ping_sigint() {
   wait "$job"
   local rc=$?
   expect_match "after SIGINT udp-ping printed no summary (it printed: $(tail -n 2 "$WORK/pingint.out" | tr '\n' ' ')): leave the loop on a stop request and print the summary of the probes sent so far" \
-    '^[0-9]+ sent, [0-9]+ received, [0-9]+ lost' "$(cat "$WORK/pingint.out")"
+    '^[0-9]+ sent, [0-9]+ received, [0-9]+ lost' "$(text_of "$WORK/pingint.out")"
   expect_eq "after SIGINT udp-ping exited $rc ($(exit_story "$rc")): it got echoes, so 0" 0 "$rc"
   expect_eq "after SIGINT, udp-ping's socket file was left: $(unix_files | grep -v '^echo.sock$' | grep -v '^lossy' | tr '\n' ' ')" \
     "" "$(unix_files | grep -v '^echo.sock$' | grep -v '^lossy')"

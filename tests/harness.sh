@@ -166,6 +166,11 @@ last_lines() {
   tail -n "$n" "$1" | cut -c1-160
 }
 
+# text_of FILE...: the contents of FILEs, at most 64 KiB of them: what a program under
+# test printed, for a comparison or a hint (a program may print without end, and a shell
+# variable of many megabytes would stall the test).
+text_of() { cat -- "$@" 2>/dev/null | head -c 65536; }
+
 # server_said: "; the server said: ..." with the last two lines the last started server
 # printed on stderr (its errors), on one line; nothing when it printed none. For hints of
 # tests where the server's own words name the mistake ("TODO 4 is not done yet: ...").
@@ -423,6 +428,29 @@ start_kit_echo() {
 random_file() {
   head -c "$2" /dev/urandom >"$WORK/$1"
   echo "$WORK/$1"
+}
+
+# expect_help PROGRAM...: each PROGRAM -h prints a 'usage:' line on stdout and exits 0.
+expect_help() {
+  local prog
+  for prog; do
+    run_client 5 "$BIN/$prog" -h >"$WORK/usage.out" 2>/dev/null </dev/null
+    expect_eq "$prog -h $(exit_story "$CLIENT_STATUS"): it should print usage on stdout and exit 0" 0 "$CLIENT_STATUS"
+    expect_ok "$prog -h printed no 'usage:' line on stdout" grep -q '^usage: ' "$WORK/usage.out"
+  done
+}
+
+# expect_usage_errors COMMAND...: each COMMAND (a program and its arguments in one string,
+# split at spaces) prints a 'usage:' line on stderr and exits 2.
+expect_usage_errors() {
+  local cmd
+  for cmd; do
+    # shellcheck disable=SC2086 # the words of the command line, on purpose
+    set -- $cmd
+    run_client 5 "$BIN/$1" "${@:2}" >/dev/null 2>"$WORK/usage.err" </dev/null
+    expect_eq "'$cmd' $(exit_story "$CLIENT_STATUS"): wrong arguments should print usage on stderr and exit 2" 2 "$CLIENT_STATUS"
+    expect_ok "'$cmd' printed no 'usage:' line on stderr" grep -q '^usage: ' "$WORK/usage.err"
+  done
 }
 
 # server_alive: true while the last started server runs.
