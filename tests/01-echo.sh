@@ -285,27 +285,18 @@ test_bind_in_use() {
   describe "a server started on a port in use prints one clear error line and exits 1"
   needs test_listening_line
   start_server echo-server || return
-  local rc err
-  timeout 10 "$BIN/echo-server" 127.0.0.1 "$SERVER_PORT" >/dev/null 2>"$WORK/err" </dev/null
-  rc=$?
-  err=$(text_of "$WORK/err")
-  expect_eq "the second server exited $rc on a busy port: a runtime error exits 1" 1 "$rc"
-  expect_match "stderr was '$err': it should be one line 'echo-server: bind 127.0.0.1:$SERVER_PORT: Address already in use'" \
-    "^echo-server: bind 127\\.0\\.0\\.1:$SERVER_PORT: Address already in use\$" "$err"
+  run_client 10 "$BIN/echo-server" 127.0.0.1 "$SERVER_PORT" >/dev/null 2>"$WORK/err" </dev/null
+  expect_error_line "a second server on the same port" "echo-server: bind 127.0.0.1:$SERVER_PORT: Address already in use"
 }
 
 test_connect_refused() {
   describe "echo-client to a port where nothing listens prints one clear error line and exits 1"
   needs test_short_message
   start_kit_echo || return
-  local port=$SERVER_PORT rc err
+  local port=$SERVER_PORT
   stop_server
-  timeout 10 "$BIN/echo-client" 127.0.0.1 "$port" "anyone?" >/dev/null 2>"$WORK/err" </dev/null
-  rc=$?
-  err=$(text_of "$WORK/err")
-  expect_eq "echo-client exited $rc when the connection was refused: a runtime error exits 1" 1 "$rc"
-  expect_match "stderr was '$err': it should be one line 'echo-client: connect 127.0.0.1:$port: Connection refused'" \
-    "^echo-client: connect 127\\.0\\.0\\.1:$port: Connection refused\$" "$err"
+  run_client 10 "$BIN/echo-client" 127.0.0.1 "$port" "anyone?" >/dev/null 2>"$WORK/err" </dev/null
+  expect_error_line "echo-client to a port where nothing listens" "echo-client: connect 127.0.0.1:$port: Connection refused"
 }
 
 test_sigterm_shutdown() {

@@ -37,6 +37,19 @@ mcload_background() {
   _track "$BG_PID"
 }
 
+# hold_clients NAME SECONDS HINT MCLOAD-ARGS...: mcload_background NAME, then waits (at most
+# SECONDS) until its clients have their first bytes back and hold their connections open.
+# Returns 1, after failing the test with HINT and what mcload said, when they do not.
+hold_clients() {
+  local name=$1 wait=$2 hint=$3
+  shift 3
+  mcload_background "$name" "$@"
+  wait_for_line "$WORK/$name.out" '^mcload: holding' "$wait" "$BG_PID" && return 0
+  server_gone && return 1
+  fail_hint "$hint (mcload said: $(last_lines "$WORK/$name.err" 2 | tr '\n' ' '))"
+  return 1
+}
+
 # expect_mcload_ok WHAT: fails with a hint matching how the last mcload run went wrong.
 expect_mcload_ok() {
   local what=$1 why
@@ -202,12 +215,8 @@ test_silent_client() {
   describe "a client that sends half a message and goes quiet gets that half echoed, and delays nobody"
   needs test_one_client
   start_server multiconn-server || return
-  mcload_background silent --conns 1 --silent-after 11 --seed 19
-  if ! wait_for_line "$WORK/silent.out" '^mcload: holding' 10 "$BG_PID"; then
-    server_gone && return
-    fail_hint "a client sent 11 bytes and waits for them: the server must send back what it has received at once, without waiting for more ($(head -c 200 "$WORK/silent.err"))"
-    return
-  fi
+  hold_clients silent 10 "a client sent 11 bytes and waits for them: the server must send back what it has received at once, without waiting for more" \
+    --conns 1 --silent-after 11 --seed 19 || return
   mcload 30 --conns 10 --max-bytes 20000 --seed 20
   expect_mcload_ok "10 clients while another one stays silent"
   expect_ok "the silent client's connection was closed by the server: an idle client is not an error; keep it until it closes" \
@@ -331,12 +340,8 @@ test_idle_costs_no_cpu() {
   describe "idle connections cost no CPU: the server sleeps in select() until something happens"
   needs test_one_client
   start_server multiconn-server || return
-  mcload_background idle --conns 10 --silent-after 100 --seed 27
-  if ! wait_for_line "$WORK/idle.out" '^mcload: holding' 10 "$BG_PID"; then
-    server_gone && return
-    fail_hint "10 clients sent 100 bytes each and did not get them back ($(head -c 200 "$WORK/idle.err"))"
-    return
-  fi
+  hold_clients idle 10 "10 clients sent 100 bytes each and did not get them back" \
+    --conns 10 --silent-after 100 --seed 27 || return
   expect_sleeping "while all 10 connections were idle" \
     "call select() with no timeout (NULL), and put a socket in the write set only while it has output pending (a socket with room to write is always writable, so select() returns at once)"
 }
@@ -367,11 +372,8 @@ test_fd_setsize_guard() {
     skip_test "this system allows only $(ulimit -n) open descriptors (ulimit -Hn $hard); the test needs $((want + 50))"
     return
   fi
-  mcload_background many --conns $want --silent-after 0 --timeout 30 --seed 29
-  if ! wait_for_line "$WORK/many.out" '^mcload: holding' 30 "$BG_PID"; then
-    fail_hint "$want clients could not all connect ($(head -c 200 "$WORK/many.err"))"
-    return
-  fi
+  hold_clients many 30 "$want clients could not all connect" \
+    --conns $want --silent-after 0 --timeout 30 --seed 29 || return
   # Every connection is either accepted (and logged) or closed by the guard. The server
   # holds descriptors 0, 1, 2 and its listener, so at most FD_SETSIZE - 4 of them fit: the
   # guard must close at least want - 1020 (never a count that depends on luck).
@@ -399,12 +401,8 @@ test_sigterm_and_sigint() {
   local sig pid
   for sig in TERM INT; do
     start_server multiconn-server || return
-    mcload_background held.$sig --conns 3 --silent-after 10 --seed 31
-    if ! wait_for_line "$WORK/held.$sig.out" '^mcload: holding' 10 "$BG_PID"; then
-      server_gone && return
-      fail_hint "3 clients sent 10 bytes each and did not get them back ($(head -c 200 "$WORK/held.$sig.err"))"
-      return
-    fi
+    hold_clients held.$sig 10 "3 clients sent 10 bytes each and did not get them back" \
+      --conns 3 --silent-after 10 --seed 31 || return
     pid=$SERVER_PID
     kill -"$sig" "$pid"
     wait_for_count 'closed by the server$' "$WORK/held.$sig.out" 3 10

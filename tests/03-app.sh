@@ -591,19 +591,22 @@ test_hundred_clients() {
   expect_server_alive "after 100 clients"
 }
 
+# hold_half_request NAME: a client (in the background, stopped with the test) sends the
+# first 25 bytes of a search request and then waits, never sending the rest.
+hold_half_request() {
+  head -c 25 "$(request "$1.req" search ring)" >"$WORK/$1.half"
+  setsid "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/$1.half" --output /dev/null \
+    127.0.0.1 "$SERVER_PORT" >/dev/null 2>&1 </dev/null &
+  _track $!
+}
+
 test_quiet_client_blocks_nobody() {
   describe "a client that sends half a request and goes quiet delays nobody else"
   needs test_search_morpheus
   start_server app-server || return
-  head -c 25 "$(request q.req search ring)" >"$WORK/half"
-  run_client 30 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/half" --output /dev/null \
-    127.0.0.1 "$SERVER_PORT" 2>/dev/null &
-  local quiet=$!
+  hold_half_request quiet
   ask_good "a second client while the first holds half a request" search morpheus "result: $MORPHEUS_ANSWER" ||
     fail_hint "never loop on recv() for one client until its message is complete: feed what one recv() returns, then go back to select()"
-  kill "$quiet" 2>/dev/null
-  wait "$quiet" 2>/dev/null
-  return 0
 }
 
 test_idle_uses_no_cpu() {
@@ -611,16 +614,10 @@ test_idle_uses_no_cpu() {
   needs test_search_morpheus
   start_server app-server || return
   ask_good "a first request" search ring "result: $RING_ANSWER" || return
-  head -c 25 "$(request idle.req search ring)" >"$WORK/half"
-  run_client 30 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/half" --output /dev/null \
-    127.0.0.1 "$SERVER_PORT" 2>/dev/null &
-  local idle=$!
+  hold_half_request idle
   nap 300 # the half request arrives; not a verdict
   expect_sleeping "in 1.5 s with one idle connection" \
     "call select() without a timeout, and put a socket in the write set only while a reply waits to be sent"
-  kill "$idle" 2>/dev/null
-  wait "$idle" 2>/dev/null
-  return 0
 }
 
 test_ipv6() {

@@ -1,5 +1,6 @@
 # harness.sh - what every lesson suite shares. Source it at the top of a suite; end the
-# suite with ". "$SHUNIT2"" (the runner sets it, or the system's shunit2 is used).
+# suite with ". "$SHUNIT2"": the system's shunit2 by hand; tests/run sets it to
+# tests/one-test.sh, which runs one test the same way without shunit2's start-up cost.
 #
 # The runner (tests/run) sets, for one test at a time:
 #   BIN         the folder holding the lesson's built programs (solution, skeleton or submission)
@@ -33,17 +34,18 @@ RESULTS=${RESULTS:-$WORK/results.tsv}
 SLOW=${SLOW:-1}
 VALGRIND=${VALGRIND:-1}
 export SHUNIT_COLOR=${SHUNIT_COLOR:-none}
-mkdir -p "$WORK"
+[ -d "$WORK" ] || mkdir -p "$WORK"
 . "$KIT/tests/rows.sh"
 
 # RUN_DIR: the one folder the programs under test may write in (their working folder when
 # the grader contains them): a test that hands a program a file name (a Unix socket's
 # path, say) puts it here.
 RUN_DIR=${CONTAIN_RUN:-$WORK/run}
-mkdir -p "$RUN_DIR"
+[ -d "$RUN_DIR" ] || mkdir -p "$RUN_DIR"
 
 # The suite's lesson folder name ("01-echo"), from the suite's file name.
-LESSON=$(basename "${BASH_SOURCE[1]}" .sh)
+LESSON=${BASH_SOURCE[1]##*/}
+LESSON=${LESSON%.sh}
 BIN=${BIN:-$KIT/build/solutions/$LESSON}
 REAL_BIN=${REAL_BIN:-$BIN}
 
@@ -451,6 +453,16 @@ expect_usage_errors() {
     expect_eq "'$cmd' $(exit_story "$CLIENT_STATUS"): wrong arguments should print usage on stderr and exit 2" 2 "$CLIENT_STATUS"
     expect_ok "'$cmd' printed no 'usage:' line on stderr" grep -q '^usage: ' "$WORK/usage.err"
   done
+}
+
+# expect_error_line WHAT LINE: the program run_client just ran (its stderr in $WORK/err)
+# failed as the contract says a runtime error does: exit status 1 and exactly one line on
+# stderr, LINE ("PROGRAM: WHAT FAILED: REASON"). WHAT says what it was asked to do.
+expect_error_line() {
+  local err
+  err=$(text_of "$WORK/err")
+  expect_eq "$1, the program $(exit_story "$CLIENT_STATUS"): a runtime error exits 1" 1 "$CLIENT_STATUS"
+  expect_eq "$1, it printed '$err' on stderr: it should print one line, '$2'" "$2" "$err"
 }
 
 # server_alive: true while the last started server runs.

@@ -100,6 +100,20 @@ test_runner_fails_when_nothing_ran() {
     bash -c "tail -n 1 '$WORK/out' | grep -Eq ': 0 passed, 0 failed$'"
 }
 
+test_suite_runs_under_shunit2() {
+  describe "a lesson suite run by hand runs under the system's shunit2 (tests/run uses its own launcher)"
+  local out=$WORK/by-hand rc
+  mkdir -p "$out/work"
+  make -s -f "$KIT/tests/build.mk" SRC="$KIT/solutions" OUT="$out/bin" LESSON=01-echo >"$out/build.log" 2>&1 ||
+    { fail_hint "lesson 01 did not build: $(tail -n 3 "$out/build.log" | tr '\n' ' ')"; return; }
+  env -u SHUNIT2 BIN="$out/bin/01-echo" WORK="$out/work" RESULTS="$out/rows.tsv" \
+    bash "$KIT/tests/01-echo.sh" -- test_usage test_short_message >"$out/log" 2>&1
+  rc=$?
+  expect_eq "shunit2 exited $rc: $(tail -n 3 "$out/log" | tr '\n' ' ')" 0 "$rc"
+  expect_ok "shunit2 did not say it ran both tests: $(tail -n 3 "$out/log" | tr '\n' ' ')" grep -q '^Ran 2 tests' "$out/log"
+  expect_eq "the suite did not write a passing row for each test" 2 "$(grep -c $'\tpass\t' "$out/rows.tsv")"
+}
+
 # fake_suite NAME BODY: a suite of the kit's own making in $WORK/suites/NAME.sh (for the
 # runner's machinery), with BODY as its test functions.
 fake_suite() {
