@@ -13,7 +13,8 @@ EMOJI_DOG=$'\xf0\x9f\x90\xb6'
 MORPHEUS_ANSWER=$'Follow the white rabbit. \xf0\x9f\x90\xb0'
 RING_ANSWER=$'In the caves beneath the Misty Mountains. \xf0\x9f\x92\x8d'
 # A value no fixed-size buffer holds, that JSON must escape, in UTF-8 of two bytes a letter.
-LONG_VALUE="$(printf 'é%.0s' $(seq 300))\"quoted\" and \\ back"
+printf -v LONG_VALUE 'é%.0s' {1..300}
+LONG_VALUE+="\"quoted\" and \\ back"
 DOG_ANSWER=$'\xf0\x9f\x90\xbe Playing ball! \xf0\x9f\x8f\x90'
 # How long the server may take to react to a bad or a complete message: it must not wait.
 REACT_WAIT=5
@@ -58,7 +59,7 @@ ask() {
   DRIVE_STATUS=$CLIENT_STATUS
   CHECK=$("$WIRE" check --input "$resp" 2>"$WORK/check.err")
   CHECK_STATUS=$?
-  CHECK_ERR=$(head -c 300 "$WORK/check.err")
+  read -r -N 300 CHECK_ERR <"$WORK/check.err"
 }
 
 # expect_answer WHAT LINE: the last ask got a well-formed response holding LINE
@@ -84,7 +85,7 @@ expect_answer() {
     fail_hint "$what: the response came but the connection stayed open: close it once the whole reply is sent (that is how the client knows it is over)"
     return 1
   fi
-  if grep -qxF -- "$want" <<<"$CHECK"; then passed_check; return 0; fi
+  if [[ $'\n'$CHECK$'\n' == *$'\n'"$want"$'\n'* ]]; then passed_check; return 0; fi
   got=$(grep -E '^(result|content): ' <<<"$CHECK")
   fail_hint "$what: expected '$want', got '$got'"
   return 1
@@ -152,7 +153,8 @@ client() {
   run_client "$CLIENT_WAIT" "$BIN/app-client" 127.0.0.1 "$1" "$2" "$3" \
     >"$WORK/client.out" 2>"$WORK/client.err" </dev/null
   OUT=$(text_of "$WORK/client.out")
-  ERR=$(head -c 300 "$WORK/client.err" | tr '\n' ' ')
+  read -r -N 300 ERR <"$WORK/client.err"
+  ERR=${ERR//$'\n'/ }
 }
 
 # expect_client_prints WHAT LINE: the last client run exited 0 and printed exactly LINE.
@@ -940,7 +942,8 @@ client_under_valgrind() {
   local log=$WORK/client.$RANDOM.valgrind
   run_client_valgrind 60 "$log" app-client 127.0.0.1 "$1" "$2" "$3" >"$WORK/client.out" 2>"$WORK/client.err" </dev/null
   OUT=$(text_of "$WORK/client.out")
-  ERR=$(head -c 300 "$WORK/client.err" | tr '\n' ' ')
+  read -r -N 300 ERR <"$WORK/client.err"
+  ERR=${ERR//$'\n'/ }
   VG_LOG=$log
 }
 

@@ -171,7 +171,14 @@ last_lines() {
 # text_of FILE...: the contents of FILEs, at most 64 KiB of them: what a program under
 # test printed, for a comparison or a hint (a program may print without end, and a shell
 # variable of many megabytes would stall the test).
-text_of() { cat -- "$@" 2>/dev/null | head -c 65536; }
+text_of() {
+  local f part all=
+  for f; do
+    IFS= read -r -N 65536 part <"$f" 2>/dev/null
+    all+=$part
+  done
+  printf '%s' "${all:0:65536}"
+}
 
 # server_said: "; the server said: ..." with the last two lines the last started server
 # printed on stderr (its errors), on one line; nothing when it printed none. For hints of
