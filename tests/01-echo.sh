@@ -75,23 +75,16 @@ test_one_byte_at_a_time() {
   describe "the server echoes a message that arrives one byte per packet"
   needs test_listening_line
   start_server echo-server || return
-  local sent got=$WORK/got
-  sent=$(random_file dribble.bin 3000)
-  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --split 1 --send "$sent" --output "$got" 127.0.0.1 "$SERVER_PORT"
-  expect_ok "got $(wc -c <"$got") of 3000 bytes back$(server_said): a message may arrive in many small pieces; the server must keep calling recv() until it returns 0, echoing each piece" \
-    cmp -s "$sent" "$got"
+  drive_echo dribble.bin 3000 --split 1
+  expect_echo "a message may arrive in many small pieces; the server must keep calling recv() until it returns 0, echoing each piece"
 }
 
 test_random_splits() {
   describe "the server echoes 2 MiB sent in random-sized pieces"
   needs test_listening_line
   start_server echo-server || return
-  local sent got=$WORK/got
-  sent=$(random_file splits.bin 2097152)
-  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --split random --max-chunk 70000 --seed 7 \
-    --send "$sent" --output "$got" 127.0.0.1 "$SERVER_PORT"
-  expect_ok "got $(wc -c <"$got") of 2097152 bytes back, or different bytes$(server_said): send back exactly n bytes after recv() returned n, and loop until every byte is sent (send() may send fewer than asked)" \
-    cmp -s "$sent" "$got"
+  drive_echo splits.bin 2097152 --split random --max-chunk 70000 --seed 7
+  expect_echo "send back exactly n bytes after recv() returned n, and loop until every byte is sent (send() may send fewer than asked)"
 }
 
 test_partial_sends() {
@@ -101,11 +94,8 @@ test_partial_sends() {
   # the kernel may when the socket's buffer is nearly full.
   SERVER_PRELOAD=$TOOLS/shortsend.so
   start_server echo-server || return
-  local sent got=$WORK/got
-  sent=$(random_file partial.bin 262144)
-  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --send "$sent" --output "$got" 127.0.0.1 "$SERVER_PORT"
-  expect_ok "got $(wc -c <"$got") of 262144 bytes back while send() took only part of each buffer$(server_said): send() returns how many bytes it took; send_all() must loop until all are sent" \
-    cmp -s "$sent" "$got"
+  drive_echo partial.bin 262144
+  expect_echo "while send() took only part of each buffer: send() returns how many bytes it took; send_all() must loop until all are sent"
 }
 
 test_binary_10mib() {

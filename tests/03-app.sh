@@ -97,6 +97,15 @@ ask_good() {
   expect_answer "$1" "$4"
 }
 
+# hold_half_request NAME [BYTES]: a client (in the background, stopped with the test) sends
+# the first BYTES (default 25) of a search request and then waits, never sending the rest.
+hold_half_request() {
+  head -c "${2:-25}" "$(request "$1.req" search ring)" >"$WORK/$1.half"
+  setsid "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/$1.half" --output /dev/null \
+    127.0.0.1 "$SERVER_PORT" >/dev/null 2>&1 </dev/null &
+  _track $!
+}
+
 # error_count: how many "Error from ADDR: REASON" lines the server has printed.
 error_count() {
   cat "$SERVER_OUT" "$SERVER_ERR" 2>/dev/null | grep -cE 'Error from [^ ]+:[0-9]+: .'
@@ -593,15 +602,6 @@ test_hundred_clients() {
   expect_server_alive "after 100 clients"
 }
 
-# hold_half_request NAME: a client (in the background, stopped with the test) sends the
-# first 25 bytes of a search request and then waits, never sending the rest.
-hold_half_request() {
-  head -c 25 "$(request "$1.req" search ring)" >"$WORK/$1.half"
-  setsid "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/$1.half" --output /dev/null \
-    127.0.0.1 "$SERVER_PORT" >/dev/null 2>&1 </dev/null &
-  _track $!
-}
-
 test_quiet_client_blocks_nobody() {
   describe "a client that sends half a request and goes quiet delays nobody else"
   needs test_search_morpheus
@@ -867,14 +867,9 @@ test_sigterm_shutdown() {
   needs test_search_morpheus
   start_server app-server || return
   ask_good "a request before stopping" search ring "result: $RING_ANSWER" || return
-  head -c 25 "$(request open.req search ring)" >"$WORK/half"
-  run_client 30 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/half" --output /dev/null \
-    127.0.0.1 "$SERVER_PORT" 2>/dev/null &
-  local open=$!
+  hold_half_request open
   wait_for_count '^Accepted connection from ' "$SERVER_OUT" 2 10
   stop_server
-  kill "$open" 2>/dev/null
-  wait "$open" 2>/dev/null
   expect_eq "the server's exit status after SIGTERM was $SERVER_STATUS: a signal makes select() fail with EINTR; leave the loop, close every connection and the listener, exit 0" \
     0 "$SERVER_STATUS"
   expect_match "the server did not print 'Shutting down' last" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
@@ -925,14 +920,9 @@ test_server_valgrind_bad() {
   wait_for_error_line $((before + 8))
   ask_good "under valgrind, a good request after the bad ones (the basic job: see the functional tests)" search ring "result: $RING_ANSWER"
   # A connection still half-way through its request when the server stops must be freed too.
-  head -c 40 "$(request b10.req search ring)" >"$WORK/open"
-  run_client 60 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/open" --output /dev/null \
-    127.0.0.1 "$SERVER_PORT" 2>/dev/null &
-  local open=$!
+  hold_half_request b10 40
   wait_for_count '^Accepted connection from ' "$SERVER_OUT" 11 30
   stop_server
-  kill "$open" 2>/dev/null
-  wait "$open" 2>/dev/null
   expect_memory_clean "$VALGRIND_LOG" "" "on every error path free what the message holds (json_decref the header, free the buffers) and close the socket"
 }
 

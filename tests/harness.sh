@@ -426,6 +426,24 @@ _start_server() {
   return 0
 }
 
+# drive_echo NAME BYTES [TCPDRIVE-OPTIONS...]: sends BYTES random bytes (the file NAME) to
+# the running echo server with tcpdrive and its OPTIONS, and reads back what comes (stderr
+# to $WORK/NAME.err); sets SENT and GOT, the two files, for expect_echo.
+drive_echo() {
+  local name=$1 size=$2
+  shift 2
+  SENT=$(random_file "$name" "$size")
+  GOT=$WORK/$name.got
+  run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" "$@" --send "$SENT" --output "$GOT" \
+    127.0.0.1 "$SERVER_PORT" 2>"$WORK/$name.err"
+}
+
+# expect_echo HINT: the last drive_echo got back exactly what it sent; else fails with what
+# came back (sizes, the first differing byte), what the server said, and HINT.
+expect_echo() {
+  expect_ok "$(bytes_story "$SENT" "$GOT")$(server_said): $1" cmp -s "$SENT" "$GOT"
+}
+
 # start_kit_echo [MCECHO-OPTIONS...]: starts the kit's own echo server (a test tool,
 # tests/tools/mcecho.c, which can also misbehave on purpose) on 127.0.0.1 port 0, so that a
 # test of a client does not depend on the student's server.
