@@ -369,9 +369,7 @@ test_out_of_descriptors() {
 test_server_valgrind() {
   describe "valgrind: the server makes no memory errors, leaks nothing, closes every socket"
   needs test_short_message test_one_byte_at_a_time
-  skip_without_valgrind && return
-  VALGRIND_LOG=$WORK/server.valgrind
-  start_server echo-server || return
+  start_server_valgrind echo-server || return
   local sent
   sent=$(random_file v.bin 262144)
   run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" --split random --send "$sent" --output "$WORK/got" 127.0.0.1 "$SERVER_PORT"

@@ -455,9 +455,7 @@ test_out_of_descriptors() {
 test_server_valgrind() {
   describe "valgrind: the server makes no memory errors, leaks nothing, closes every socket on SIGTERM"
   needs test_one_client
-  skip_without_valgrind && return
-  VALGRIND_LOG=$WORK/server.valgrind
-  start_server multiconn-server || return
+  start_server_valgrind multiconn-server || return
   local junk
   junk=$(random_file junk.bin 300000)
   mcload 90 --conns 12 --max-bytes 30000 --max-chunk 3000 --finish mixed --seed 32

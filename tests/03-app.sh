@@ -881,9 +881,7 @@ test_sigterm_shutdown() {
 test_server_valgrind_good() {
   describe "valgrind: the server answers good requests with no memory errors, leaks or open sockets"
   needs test_search_morpheus
-  skip_without_valgrind && return
-  VALGRIND_LOG=$WORK/server.valgrind
-  start_server app-server || return
+  start_server_valgrind app-server || return
   REACT_WAIT=$((REACT_WAIT * 4))
   ask_good "under valgrind, search morpheus (the basic job: see the functional tests)" search morpheus "result: $MORPHEUS_ANSWER"
   # Traffic of every kind; what comes back is the functional tests' business.
@@ -900,9 +898,7 @@ test_server_valgrind_good() {
 test_server_valgrind_bad() {
   describe "valgrind: bad input and vanished clients leave no memory errors, leaks or open sockets"
   needs test_search_morpheus
-  skip_without_valgrind && return
-  VALGRIND_LOG=$WORK/server.valgrind
-  start_server app-server || return
+  start_server_valgrind app-server || return
   REACT_WAIT=$((REACT_WAIT * 4))
   local before
   before=$(error_count)

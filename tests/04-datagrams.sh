@@ -736,9 +736,7 @@ test_end_to_end_unix() {
 test_server_valgrind() {
   describe "valgrind: the UDP server makes no memory errors, leaks nothing, closes its socket"
   needs test_first_datagram
-  skip_without_valgrind && return
-  VALGRIND_LOG=$WORK/server.valgrind
-  start_server udp-echo-server || return
+  start_server_valgrind udp-echo-server || return
   local big
   big=$(random_file big.bin 65507)
   : >"$WORK/empty"

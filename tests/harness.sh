@@ -444,6 +444,15 @@ expect_echo() {
   expect_ok "$(bytes_story "$SENT" "$GOT")$(server_said): $1" cmp -s "$SENT" "$GOT"
 }
 
+# start_server_valgrind PROGRAM [ARGS...]: start_server under valgrind, its report in
+# VALGRIND_LOG ($WORK/server.valgrind). Returns 1 when the test is skipped (valgrind off)
+# or the server did not start.
+start_server_valgrind() {
+  skip_without_valgrind && return 1
+  VALGRIND_LOG=$WORK/server.valgrind
+  start_server "$@"
+}
+
 # start_kit_echo [MCECHO-OPTIONS...]: starts the kit's own echo server (a test tool,
 # tests/tools/mcecho.c, which can also misbehave on purpose) on 127.0.0.1 port 0, so that a
 # test of a client does not depend on the student's server.
