@@ -19,10 +19,10 @@ if [ $# -ne 2 ] || [ "$1" != -- ] || [[ $2 != test* ]] || ! declare -F "$2" >/de
   echo "usage: bash SUITE.sh -- TEST (one test function of the suite)" >&2
   exit 2
 fi
-trap 'tearDown; exit 143' TERM
-trap 'tearDown; exit 130' INT
+# tearDown runs however the test ends: returning, calling exit, or stopped by a signal.
+trap tearDown EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+echo "Running $2"
 setUp
 "$2"
-tearDown
-trap - TERM INT
-echo "Ran 1 test."

@@ -137,6 +137,18 @@ test_other() { describe "something else"; passed_check; }'
     bash -c "tail -n 1 '$WORK/out' | grep -q ': 1 passed, 2 failed$'"
 }
 
+test_runner_time_limit_fails() {
+  describe "a test stopped by the runner's time limit fails, even when its checks so far held"
+  copy_kit
+  fake_suite 01-fake '
+test_slow() { describe "a slow thing"; passed_check; nap 5000; }
+test_quick() { describe "a quick thing"; passed_check; }'
+  TEST_LIMIT=1 "$COPY/tests/run" --suites "$WORK/suites" --code "$WORK/tree" --out "$WORK/run" >"$WORK/out" 2>&1
+  expect_ok "the stopped test did not fail with the time-limit hint: $(grep -A1 'slow thing' "$WORK/out" | tr '\n' ' ')" \
+    grep -q 'took longer than 1s and was stopped' "$WORK/out"
+  expect_ok "the other test did not pass" grep -q '^  PASS  a quick thing' "$WORK/out"
+}
+
 test_runner_repeat() {
   describe "tests/run --repeat N says how often a test failed in N runs"
   copy_kit
