@@ -50,6 +50,9 @@ hold_clients() {
   return 1
 }
 
+# _fd_count_is PID N: true when the process has N descriptors open.
+_fd_count_is() { [ "$(proc_fd_count "$1")" = "$2" ]; }
+
 # expect_mcload_ok WHAT: fails with a hint matching how the last mcload run went wrong.
 expect_mcload_ok() {
   local what=$1 why
@@ -324,7 +327,7 @@ test_no_descriptor_leak() {
   before=$(proc_fd_count "$SERVER_PID")
   mcload 90 --conns 2000 --at-once 1 --max-bytes 2000 --max-chunk 500 --finish mixed --seed 25
   expect_mcload_ok "2,000 clients one after another" || return
-  wait_until 5 eval '[ "$(proc_fd_count "$SERVER_PID")" = "$before" ]'
+  wait_until 5 _fd_count_is "$SERVER_PID" "$before"
   after=$(proc_fd_count "$SERVER_PID")
   expect_eq "the server had $before descriptors open before 2,000 clients and $after after: close() each client's socket when it leaves (on end of file, on errors, on resets)" \
     "$before" "$after"

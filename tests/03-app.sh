@@ -55,7 +55,7 @@ ask() {
   local req=$1 resp=$WORK/response.$RANDOM
   shift
   run_client "$REACT_WAIT" "$TOOLS/tcpdrive" "$@" --send "$req" --output "$resp" \
-    127.0.0.1 "$SERVER_PORT" 2>>"$WORK/tcpdrive.err"
+    "$SERVER_HOST" "$SERVER_PORT" 2>>"$WORK/tcpdrive.err"
   DRIVE_STATUS=$CLIENT_STATUS
   CHECK=$("$WIRE" check --input "$resp" 2>"$WORK/check.err")
   CHECK_STATUS=$?
@@ -101,7 +101,7 @@ ask_good() {
 # the first BYTES (default 25) of a search request and then waits, never sending the rest.
 hold_half_request() {
   head -c "${2:-25}" "$(request "$1.req" search ring)" >"$WORK/$1.half"
-  setsid "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/$1.half" --output /dev/null \
+  setsid timeout 120 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/$1.half" --output /dev/null \
     127.0.0.1 "$SERVER_PORT" >/dev/null 2>&1 </dev/null &
   _track $!
 }
@@ -161,6 +161,12 @@ start_wire_server() {
 client() {
   run_client "$CLIENT_WAIT" "$BIN/app-client" 127.0.0.1 "$1" "$2" "$3" \
     >"$WORK/client.out" 2>"$WORK/client.err" </dev/null
+  client_output
+}
+
+# client_output: sets OUT (what app-client printed) and ERR (the start of its stderr, on one
+# line) from the last client run.
+client_output() {
   OUT=$(text_of "$WORK/client.out")
   read -r -N 300 ERR <"$WORK/client.err"
   ERR=${ERR//$'\n'/ }
@@ -626,11 +632,7 @@ test_ipv6() {
   describe "the server works over IPv6 and logs peers as [::1]:PORT"
   needs test_search_morpheus
   start_server app-server ::1 0 || return
-  run_client "$REACT_WAIT" "$TOOLS/tcpdrive" --send "$(request v6.req search ring)" --output "$WORK/v6.resp" ::1 "$SERVER_PORT"
-  CHECK=$("$WIRE" check --input "$WORK/v6.resp" 2>"$WORK/check.err")
-  CHECK_STATUS=$?
-  CHECK_ERR=$(text_of "$WORK/check.err")
-  DRIVE_STATUS=$CLIENT_STATUS
+  ask "$(request v6.req search ring)"
   expect_answer "a search over IPv6" "result: $RING_ANSWER"
   run_client "$REACT_WAIT" "$TOOLS/tcpdrive" --no-shutdown --send "$(frame v6bad.req --header 'nope')" --output /dev/null ::1 "$SERVER_PORT"
   wait_for_error_line 0
@@ -927,9 +929,7 @@ test_server_valgrind_bad() {
 client_under_valgrind() {
   local log=$WORK/client.$RANDOM.valgrind
   run_client_valgrind 60 "$log" app-client 127.0.0.1 "$1" "$2" "$3" >"$WORK/client.out" 2>"$WORK/client.err" </dev/null
-  OUT=$(text_of "$WORK/client.out")
-  read -r -N 300 ERR <"$WORK/client.err"
-  ERR=${ERR//$'\n'/ }
+  client_output
   VG_LOG=$log
 }
 

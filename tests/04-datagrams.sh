@@ -418,7 +418,7 @@ test_not_a_socket_untouched() {
   fi
   expect_eq "the server on unix:notes.txt, an ordinary file, exited $rc (stderr: $err): it must refuse with exit 1" 1 "$rc"
   expect_eq "the ordinary file at the server's path was removed or changed: only a socket file (lstat(), S_ISSOCK) that nobody is bound to may be removed" \
-    "precious data" "$(text_of "$RUN_DIR/notes.txt" 2>/dev/null)"
+    "precious data" "$(text_of "$RUN_DIR/notes.txt")"
   expect_match "stderr was '$err': it should be one line 'udp-echo-server: bind unix:notes.txt: Address already in use'" \
     '^udp-echo-server: bind unix:notes\.txt: Address already in use$' "$err"
 }
