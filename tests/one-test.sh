@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # one-test.sh - runs one test of a lesson suite, as shunit2 would run it, for tests/run.
 #
 # A suite ends with `. "$SHUNIT2"`; by hand that is shunit2 (bash tests/01-echo.sh
