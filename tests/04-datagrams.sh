@@ -686,7 +686,8 @@ test_ping_sigint() {
     fail_hint "udp-ping -c 1000 did not get its third echo ($(tail -n 2 "$WORK/pingint.out" "$WORK/pingint.err" | tr '\n' ' ' | cut -c1-200))"
     return
   fi
-  pid=$(_program_pid "$job")
+  program_pid "$job"
+  pid=$PROGRAM_PID
   kill -INT "$pid"
   if ! wait_until 10 _gone "$job"; then
     fail_hint "udp-ping did not exit within 10 s of SIGINT: wait in pselect() with signals_wait_mask(), so that a stop request ends the wait (EINTR), then leave the loop when signals_stop_requested()"

@@ -253,9 +253,27 @@ _count_at_least() { [ "$(count_lines "$1" "$2")" -ge "$3" ]; }
 # Returns 0 when it does, 1 after SECONDS or as soon as PID (if given) has exited.
 wait_for_line() {
   wait_until "$3" _line_or_gone "$1" "$2" "${4:-}"
-  grep -Eq -- "$2" "$1" 2>/dev/null
+  first_match "$1" "$2"
 }
-_line_or_gone() { grep -Eq -- "$2" "$1" 2>/dev/null || { [ -n "$3" ] && _gone "$3"; }; }
+_line_or_gone() { first_match "$1" "$2" || { [ -n "$3" ] && _gone "$3"; }; }
+
+# first_match FILE REGEX: sets MATCH to the first line of FILE that matches the extended
+# REGEX; returns 1 when none does. A file under 64 KiB is read without starting a process
+# (waits poll files many times), a longer one with grep.
+first_match() {
+  local text line
+  MATCH=
+  IFS= read -r -N 65536 text 2>/dev/null <"$1"
+  if [ ${#text} -ge 65536 ]; then
+    MATCH=$(grep -E -m1 -- "$2" "$1" 2>/dev/null)
+    [ -n "$MATCH" ]
+    return
+  fi
+  while IFS= read -r line; do
+    [[ $line =~ $2 ]] && { MATCH=$line; return 0; }
+  done <<<"$text"
+  return 1
+}
 
 # wait_until SECONDS COMMAND...: runs COMMAND until it succeeds (returns 0), napping in
 # between, or until the naps add up to SECONDS (times SLOW; returns 1). The naps grow from
@@ -336,17 +354,21 @@ _gone() {
   [ "${stat%% *}" = Z ]
 }
 
-# _program_pid JOB: the pid of the program a job started with _program_cmd runs: the job
-# itself, or, in the grader's sandbox, the program two levels down (bwrap, its init).
-_program_pid() {
-  local pid=$1 level
+# program_pid JOB: sets PROGRAM_PID to the pid of the program a job started with
+# _program_cmd runs: the job itself, or, in the grader's sandbox, the program two levels
+# down (bwrap, its init).
+program_pid() {
+  local pid=$1 child level
   if [ "${CONTAIN:-}" = sandbox ]; then
     for level in 1 2; do
-      pid=$(cat /proc/"$pid"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
-      [ -n "$pid" ] || { echo "$1"; return; }
+      # bwrap and its init are single-threaded: their children are their main task's.
+      child=
+      read -r child _ 2>/dev/null <"/proc/$pid/task/$pid/children"
+      [ -n "$child" ] || { pid=$1; break; }
+      pid=$child
     done
   fi
-  echo "$pid"
+  PROGRAM_PID=$pid
 }
 
 # start_server PROGRAM [ARGS...]: starts $BIN/PROGRAM in its own process group (default
@@ -404,9 +426,8 @@ _start_server() {
     fi
     return 1
   fi
-  [ -n "$tool" ] || SERVER_PID=$(_program_pid "$SERVER_JOB")
-  local line
-  line=$(grep -m1 '^Listening on ' "$SERVER_OUT")
+  [ -n "$tool" ] || { program_pid "$SERVER_JOB" && SERVER_PID=$PROGRAM_PID; }
+  local line=$MATCH
   SERVER_ADDR=${line#Listening on }
   if [ $unix = 1 ] && [[ $SERVER_ADDR == unix:* ]]; then
     # A Unix-domain server has a name and no port.

@@ -3,6 +3,7 @@ row is (SUITE, TEST, STATUS, GIVEN, DESCRIPTION, HINT, SECONDS; tab-separated, w
 backslashes, tabs and newlines escaped as \\\\, \\t and \\n), for the kit's Python parts.
 
     row(path, suite, test, status, given, desc, hint="", seconds="")   appends one row
+    line(suite, test, status, given, desc, hint="", seconds="")        the row, as text
     Checks(suite)     for a check of tests/checks/: rows go to $ROWS (tests/check sets it;
                       by hand, a new file build/results/SUITE.by-hand.tsv); .passed(),
                       .failed(), .skipped() write them, .done() prints them (tests/report)
@@ -21,11 +22,15 @@ def field(text):
     return str(text).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def row(path, suite, test, status, given, desc, hint="", seconds=""):
+def line(suite, test, status, given, desc, hint="", seconds=""):
     fields = "\t".join(field(f) for f in (suite, test, status, given, desc, hint))
+    return f"{fields}\t{seconds}\n"
+
+
+def row(path, suite, test, status, given, desc, hint="", seconds=""):
     # Text from logs may not be UTF-8: its bytes go into the row unchanged (surrogateescape).
     with open(path, "a", encoding="utf-8", errors="surrogateescape") as f:
-        f.write(f"{fields}\t{seconds}\n")
+        f.write(line(suite, test, status, given, desc, hint, seconds))
 
 
 def read(path):
