@@ -107,9 +107,7 @@ hold_half_request() {
 }
 
 # error_count: how many "Error from ADDR: REASON" lines the server has printed.
-error_count() {
-  cat "$SERVER_OUT" "$SERVER_ERR" 2>/dev/null | grep -cE 'Error from [^ ]+:[0-9]+: .'
-}
+error_count() { count_lines 'Error from [^ ]+:[0-9]+: .' "$SERVER_OUT" "$SERVER_ERR"; }
 
 # wait_for_error_line COUNT: waits (bounded) until there are more than COUNT error lines.
 wait_for_error_line() { wait_until 2 _more_errors "$1"; }

@@ -242,8 +242,25 @@ stop_group() {
 }
 _group_gone() { ! kill -0 -- "-$1" 2>/dev/null; }
 
-# count_lines REGEX FILE: how many lines of FILE match the extended REGEX.
-count_lines() { grep -Ec -- "$1" "$2" 2>/dev/null; }
+# count_lines REGEX FILE...: how many lines of the FILEs match the extended REGEX (without
+# a process for files under 64 KiB, as first_match).
+count_lines() {
+  local re=$1 f text line n=0
+  shift
+  for f; do
+    text=
+    IFS= read -r -N 65536 text 2>/dev/null <"$f"
+    if [ ${#text} -ge 65536 ]; then
+      n=$((n + $(grep -Ec -- "$re" "$f" 2>/dev/null)))
+      continue
+    fi
+    [ -n "$text" ] || continue
+    while IFS= read -r line; do
+      [[ $line =~ $re ]] && n=$((n + 1))
+    done <<<"${text%$'\n'}"
+  done
+  echo "$n"
+}
 
 # wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
 wait_for_count() { wait_until "$4" _count_at_least "$1" "$2" "$3"; }
