@@ -96,6 +96,18 @@ expect_ping_finished() {
   return 0
 }
 
+# ping_through LOSSY-OPTIONS PING-OPTIONS WHAT SENT RECEIVED LOST [WHY]: udp-ping with
+# PING-OPTIONS through the kit's lossy echo on 127.0.0.1 (started with LOSSY-OPTIONS) must
+# count exactly SENT, RECEIVED and LOST (see expect_counts).
+ping_through() {
+  # shellcheck disable=SC2086 # the words of each option list, on purpose
+  start_lossy $1 127.0.0.1:0 || return 1
+  # shellcheck disable=SC2086
+  run_ping $2
+  shift 2
+  expect_counts "$@"
+}
+
 # expect_counts WHAT SENT RECEIVED LOST [WHY]: udp-ping's summary must say exactly these
 # counts; WHY (a hint's second half) names the likely mistake.
 expect_counts() {
@@ -530,17 +542,13 @@ test_ping_probes() {
 test_ping_largest_probe() {
   describe "udp-ping -s 65507 sends and counts the largest UDP datagrams"
   needs test_ping_basic
-  start_lossy 127.0.0.1:0 || return
-  run_ping -c 2 -i 0.05 -W 2 -s 65507
-  expect_counts "2 probes of 65,507 bytes" 2 2 0 "Receive into a buffer that holds a whole probe (and one byte more, to notice a longer echo)."
+  ping_through "" "-c 2 -i 0.05 -W 2 -s 65507" "2 probes of 65,507 bytes" 2 2 0 "Receive into a buffer that holds a whole probe (and one byte more, to notice a longer echo)."
 }
 
 test_ping_loss_pattern() {
   describe "probes 3 and 7 of 10 lost on the way: '10 sent, 8 received, 2 lost (20.0% loss)'"
   needs test_ping_basic
-  start_lossy --drop up:3,7 127.0.0.1:0 || return
-  run_ping -c 10 -i 0.05 -W 1
-  expect_counts "probes 3 and 7 of 10 dropped" 10 8 2 "A probe whose echo has not come within its timeout is lost: count it, and go on with the next" || return
+  ping_through "--drop up:3,7" "-c 10 -i 0.05 -W 1" "probes 3 and 7 of 10 dropped" 10 8 2 "A probe whose echo has not come within its timeout is lost: count it, and go on with the next" || return
   expect_match "the summary did not say '20.0% loss': $(summary_of "$PING_OUT")" '\(20\.0% loss\)$' "$(summary_of "$PING_OUT")"
   expect_eq "udp-ping did not print 'no echo of seq=3 within ...' and 'no echo of seq=7 within ...' (it printed: $(grep -i 'no echo' "$PING_OUT" | head -n 3 | tr '\n' ' ')): say so for each lost probe when its time is up" \
     2 "$(grep -cE '^no echo of seq=(3|7) ' "$PING_OUT")"
@@ -550,58 +558,44 @@ test_ping_loss_pattern() {
 test_ping_lost_echoes() {
   describe "echoes 2 and 5 lost on the way back: 2 lost, the others counted"
   needs test_ping_basic
-  start_lossy --drop down:2,5 127.0.0.1:0 || return
-  run_ping -c 6 -i 0.05 -W 1
-  expect_counts "echoes 2 and 5 of 6 dropped" 6 4 2 "Wait for each probe's echo only until its timeout."
+  ping_through "--drop down:2,5" "-c 6 -i 0.05 -W 1" "echoes 2 and 5 of 6 dropped" 6 4 2 "Wait for each probe's echo only until its timeout."
 }
 
 test_ping_duplicates() {
   describe "duplicated echoes are counted once: '8 sent, 8 received, 0 lost'"
   needs test_ping_basic
-  start_lossy --dup down:2,4,6 127.0.0.1:0 || return
-  run_ping -c 8 -i 0.05 -W 2
-  expect_counts "echoes 2, 4 and 6 of 8 came twice" 8 8 0 "A second echo of the same sequence number is a duplicate: remember which probes are answered, and ignore it."
+  ping_through "--dup down:2,4,6" "-c 8 -i 0.05 -W 2" "echoes 2, 4 and 6 of 8 came twice" 8 8 0 "A second echo of the same sequence number is a duplicate: remember which probes are answered, and ignore it."
 }
 
 test_ping_reordered() {
   describe "echoes that overtake each other are all counted, each once"
   needs test_ping_basic
-  start_lossy --swap down:3,6 127.0.0.1:0 || return
-  run_ping -c 8 -i 0.05 -W 2
-  expect_counts "echo 3 came after 4, echo 6 after 7" 8 8 0 "An echo may come after a later one: find its probe by its sequence number, not by the order of arrival."
+  ping_through "--swap down:3,6" "-c 8 -i 0.05 -W 2" "echo 3 came after 4, echo 6 after 7" 8 8 0 "An echo may come after a later one: find its probe by its sequence number, not by the order of arrival."
 }
 
 test_ping_late_echo() {
   describe "an echo that comes after its probe's timeout is ignored, not counted"
   needs test_ping_basic
   # Echo 2 comes 1.5 s late, while the run still waits for probe 12 (dropped).
-  start_lossy --delay down:2=1500 --drop up:12 127.0.0.1:0 || return
-  run_ping -c 12 -i 0.1 -W 1
-  expect_counts "echo 2 delayed past the 1 s timeout, probe 12 dropped" 12 10 2 "Probe 2 was already lost when its echo came: an echo after the probe's timeout is late; ignore it."
+  ping_through "--delay down:2=1500 --drop up:12" "-c 12 -i 0.1 -W 1" "echo 2 delayed past the 1 s timeout, probe 12 dropped" 12 10 2 "Probe 2 was already lost when its echo came: an echo after the probe's timeout is late; ignore it."
 }
 
 test_ping_stranger() {
   describe "echoes that come from another address (a stranger) are ignored"
   needs test_ping_basic
-  start_lossy --forge down:2,5 127.0.0.1:0 || return
-  run_ping -c 6 -i 0.05 -W 1
-  expect_counts "echoes 2 and 5 of 6 sent from another address than the server's" 6 4 2 "Only the server's datagrams are echoes: connect() the socket to the server (the kernel then drops everyone else's), or compare recvfrom()'s address with the server's."
+  ping_through "--forge down:2,5" "-c 6 -i 0.05 -W 1" "echoes 2 and 5 of 6 sent from another address than the server's" 6 4 2 "Only the server's datagrams are echoes: connect() the socket to the server (the kernel then drops everyone else's), or compare recvfrom()'s address with the server's."
 }
 
 test_ping_damaged_echoes() {
   describe "echoes that differ from their probe (a changed byte, cut short, one byte longer) are ignored"
   needs test_ping_basic
-  start_lossy --corrupt down:2 --truncate down:4 --pad down:6 127.0.0.1:0 || return
-  run_ping -c 7 -i 0.05 -W 1
-  expect_counts "echo 2 changed, echo 4 cut to half, echo 6 one byte longer" 7 4 3 "An echo counts only if it is byte for byte the probe: the same size (receive into a buffer one byte larger than a probe, to see a longer one) and the same bytes (memcmp())."
+  ping_through "--corrupt down:2 --truncate down:4 --pad down:6" "-c 7 -i 0.05 -W 1" "echo 2 changed, echo 4 cut to half, echo 6 one byte longer" 7 4 3 "An echo counts only if it is byte for byte the probe: the same size (receive into a buffer one byte larger than a probe, to see a longer one) and the same bytes (memcmp())."
 }
 
 test_ping_silent_server() {
   describe "a server that never answers: udp-ping ends on its own, '3 sent, 0 received, 3 lost', exit 1"
   needs test_ping_basic
-  start_lossy --silent 127.0.0.1:0 || return
-  run_ping -c 3 -i 0.2 -W 1
-  expect_counts "3 probes to a server that never answers" 3 0 3 || return
+  ping_through "--silent" "-c 3 -i 0.2 -W 1" "3 probes to a server that never answers" 3 0 3 || return
   expect_match "the summary did not say '100.0% loss': $(summary_of "$PING_OUT")" '\(100\.0% loss\)$' "$(summary_of "$PING_OUT")"
   expect_ping_status "no echo came back" 1
 }

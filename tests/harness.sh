@@ -510,7 +510,7 @@ expect_help() {
   for prog; do
     run_client 5 "$BIN/$prog" -h >"$WORK/usage.out" 2>/dev/null </dev/null
     expect_eq "$prog -h $(exit_story "$CLIENT_STATUS"): it should print usage on stdout and exit 0" 0 "$CLIENT_STATUS"
-    expect_ok "$prog -h printed no 'usage:' line on stdout" grep -q '^usage: ' "$WORK/usage.out"
+    expect_ok "$prog -h printed no 'usage:' line on stdout" first_match "$WORK/usage.out" '^usage: '
   done
 }
 
@@ -523,7 +523,7 @@ expect_usage_errors() {
     set -- $cmd
     run_client 5 "$BIN/$1" "${@:2}" >/dev/null 2>"$WORK/usage.err" </dev/null
     expect_eq "'$cmd' $(exit_story "$CLIENT_STATUS"): wrong arguments should print usage on stderr and exit 2" 2 "$CLIENT_STATUS"
-    expect_ok "'$cmd' printed no 'usage:' line on stderr" grep -q '^usage: ' "$WORK/usage.err"
+    expect_ok "'$cmd' printed no 'usage:' line on stderr" first_match "$WORK/usage.err" '^usage: '
   done
 }
 

@@ -72,12 +72,16 @@ static void check_error_text(const struct message *m)
               "a control character in the error reason");
 }
 
-/* Feeds stream to o->m in pieces of at most max_piece bytes, like recv() would. */
-static void feed(struct outcome *o, const uint8_t *stream, size_t len, size_t max_piece,
-                 uint32_t seed)
+/* Starts o afresh (a message with this limit, nothing said) and feeds stream to o->m in
+ * pieces of at most max_piece bytes, like recv() would. */
+static void feed(struct outcome *o, const uint8_t *stream, size_t len, size_t limit,
+                 size_t max_piece, uint32_t seed)
 {
     size_t off = 0;
     uint32_t state = seed | 1; /* xorshift must not start at 0 */
+
+    message_init(&o->m, limit);
+    o->said = (struct buf)BUF_INIT;
 
     while (off < len && message_reading(&o->m)) {
         size_t piece = len - off;
@@ -109,9 +113,7 @@ static void feed(struct outcome *o, const uint8_t *stream, size_t len, size_t ma
 static void read_response(struct outcome *o, const uint8_t *stream, size_t len, size_t limit,
                           size_t max_piece, uint32_t seed)
 {
-    message_init(&o->m, limit);
-    o->said = (struct buf)BUF_INIT;
-    feed(o, stream, len, max_piece, seed);
+    feed(o, stream, len, limit, max_piece, seed);
     if (o->m.state == MESSAGE_READ_DONE) {
         if (message_describe_response(&o->m, &o->said) < 0) {
             CHECK(o->m.state == MESSAGE_ERROR, "describe failed without state ERROR");
@@ -124,9 +126,7 @@ static void read_response(struct outcome *o, const uint8_t *stream, size_t len, 
 static void serve_request(struct outcome *o, const uint8_t *stream, size_t len, size_t limit,
                           size_t max_piece, uint32_t seed)
 {
-    message_init(&o->m, limit);
-    o->said = (struct buf)BUF_INIT;
-    feed(o, stream, len, max_piece, seed);
+    feed(o, stream, len, limit, max_piece, seed);
     if (o->m.state != MESSAGE_READ_DONE)
         return;
     if (message_respond(&o->m) < 0) {

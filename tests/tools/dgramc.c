@@ -32,6 +32,7 @@
  * Handout: compiled only. Its --load mode (an echo awaited with a timeout, resent, checked
  * byte for byte against what was sent) is much of udp-ping: the student handout carries
  * dgramc as a static binary and not this source (tests/tools.mk). */
+#include "dgram-addr.h"
 #include "dgram.h"
 #include "net.h"
 
@@ -67,35 +68,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int parse_addr(const char *text, bool passive, struct dgram_addr *out)
-{
-    char host[256], err[NET_ERRLEN];
-    const char *colon;
-    size_t count, hlen;
-
-    if (dgram_is_unix(text)) {
-        if (dgram_resolve(text, NULL, passive, out, 1, &count, err, sizeof err) == 0)
-            return 0;
-        fprintf(stderr, "dgramc: %s\n", err);
-        return -1;
-    }
-    colon = strrchr(text, ':');
-    if (colon == NULL || (size_t)(colon - text) >= sizeof host)
-        return -1;
-    hlen = (size_t)(colon - text);
-    memcpy(host, text, hlen);
-    host[hlen] = '\0';
-    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
-        memmove(host, host + 1, hlen - 2);
-        host[hlen - 2] = '\0';
-    }
-    if (dgram_resolve(host, colon + 1, passive, out, 1, &count, err, sizeof err) < 0) {
-        fprintf(stderr, "dgramc: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
 /* A socket for talking to the target: bound as the header says for a Unix target. */
 static int open_client(bool use_bind_text)
 {
@@ -111,7 +83,7 @@ static int open_client(bool use_bind_text)
         if (use_bind_text && bind_text != NULL) {
             const char *path;
 
-            if (parse_addr(bind_text, true, &own) < 0)
+            if (parse_addr("dgramc", bind_text, true, &own) < 0)
                 return -1;
             path = dgram_unix_path(&own);
             if (path != NULL)
@@ -538,7 +510,7 @@ int main(int argc, char **argv)
                 return usage();
         }
     }
-    if (argc - i != 1 || parse_addr(argv[i], false, &target) < 0 || nclients < 1 ||
+    if (argc - i != 1 || parse_addr("dgramc", argv[i], false, &target) < 0 || nclients < 1 ||
         nclients > MAX_CLIENTS || size > MAX_DGRAM)
         return usage();
     if (strcmp(mode, "send") == 0)

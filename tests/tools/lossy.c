@@ -41,6 +41,7 @@
  * Handout: compiled only. Without a TARGET it is lesson 04's echo server, Unix sockets and
  * all: the student handout carries lossy as a static binary and not this source
  * (tests/tools.mk). */
+#include "dgram-addr.h"
 #include "dgram.h"
 #include "net.h"
 #include "signals.h"
@@ -205,36 +206,6 @@ static int parse_pattern(enum kind k, const char *text)
             p++;
         else if (*p != '\0')
             return -1;
-    }
-    return 0;
-}
-
-/* Parses HOST:PORT, [HOST]:PORT or unix:... into *out. */
-static int parse_addr(const char *text, bool passive, struct dgram_addr *out)
-{
-    char host[256], err[NET_ERRLEN];
-    const char *colon;
-    size_t count, hlen;
-
-    if (dgram_is_unix(text))
-        return dgram_resolve(text, NULL, passive, out, 1, &count, err, sizeof err) < 0
-                   ? (fprintf(stderr, "lossy: %s\n", err), -1)
-                   : 0;
-    colon = strrchr(text, ':');
-    if (colon == NULL)
-        return -1;
-    hlen = (size_t)(colon - text);
-    if (hlen >= sizeof host)
-        return -1;
-    memcpy(host, text, hlen);
-    host[hlen] = '\0';
-    if (host[0] == '[' && hlen >= 2 && host[hlen - 1] == ']') {
-        memmove(host, host + 1, hlen - 2);
-        host[hlen - 2] = '\0';
-    }
-    if (dgram_resolve(host, colon + 1, passive, out, 1, &count, err, sizeof err) < 0) {
-        fprintf(stderr, "lossy: %s\n", err);
-        return -1;
     }
     return 0;
 }
@@ -562,10 +533,10 @@ int main(int argc, char **argv)
     }
     if (argc - i < 1 || argc - i > 2)
         return usage();
-    if (parse_addr(argv[i], true, &listen_addr) < 0)
+    if (parse_addr("lossy", argv[i], true, &listen_addr) < 0)
         return usage();
     relay = argc - i == 2;
-    if (relay && parse_addr(argv[i + 1], false, &target) < 0)
+    if (relay && parse_addr("lossy", argv[i + 1], false, &target) < 0)
         return usage();
     probes = calloc(MAX_PROBES, sizeof *probes);
     if (probes == NULL || signals_install() < 0)

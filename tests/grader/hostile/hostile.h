@@ -15,6 +15,9 @@
 #ifndef KIT_HOSTILE_H
 #define KIT_HOSTILE_H
 
+#include "log.h"
+#include "server.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -185,9 +188,9 @@ static inline bool ends_with(const char *s, const char *tail)
 /* A file of the grader: forge it if it is a verdict, deface it if it is the kit. */
 static inline void hostile_visit(const char *path)
 {
-    static const char *verdicts[] = {"/result.tsv", "/results.tsv", "/results.json",
-                                     "/scoreboard.txt", "/junit.xml", "/meta.tsv"};
-    static const char *kit[] = {"/tests/harness.sh", "/tests/report", "/tests/rows.sh",
+    static const char *verdicts[] = {"/result.tsv",     "/results.tsv", "/results.json",
+                                     "/scoreboard.txt", "/junit.xml",   "/meta.tsv"};
+    static const char *kit[] = {"/tests/harness.sh", "/tests/report",       "/tests/rows.sh",
                                 "/tests/01-echo.sh", "/tests/grader/grade", "/tests/run"};
     char what[PATH_MAX + 64];
 
@@ -369,6 +372,15 @@ static inline void hostile_attack(void)
     hostile_reach_processes();
     hostile_write_outside();
     hostile_terminal();
+}
+
+/* The listening socket of a hostile echo-server, made the way lesson 01's main makes it:
+ * HOST and PORT from the command line (default 127.0.0.1 and a port the system picks), the
+ * "Listening on" line printed. Returns it, or -1. */
+static inline int hostile_listen(int argc, char **argv)
+{
+    log_init("echo-server");
+    return server_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", false);
 }
 
 #endif

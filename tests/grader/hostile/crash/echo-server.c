@@ -1,5 +1,6 @@
 /* Hostile submission: announces itself, then crashes (a write through a null pointer) as
  * soon as a client connects. */
+#include "hostile.h"
 #include "log.h"
 #include "server.h"
 
@@ -12,8 +13,7 @@ int main(int argc, char **argv)
     int *volatile nowhere = NULL;
     int listener;
 
-    log_init("echo-server");
-    listener = server_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", false);
+    listener = hostile_listen(argc, argv);
     if (listener < 0)
         return EXIT_FAILURE;
     if (accept(listener, NULL, NULL) >= 0)

@@ -1,4 +1,5 @@
 /* Hostile submission: announces itself, then writes to standard output without end. */
+#include "hostile.h"
 #include "log.h"
 #include "server.h"
 
@@ -12,8 +13,7 @@ int main(int argc, char **argv)
     char line[4096];
     int listener;
 
-    log_init("echo-server");
-    listener = server_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", false);
+    listener = hostile_listen(argc, argv);
     if (listener < 0)
         return EXIT_FAILURE;
     memset(line, 'x', sizeof line - 1);

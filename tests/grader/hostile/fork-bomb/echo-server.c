@@ -12,8 +12,7 @@ int main(int argc, char **argv)
     int listener, n = 0, most;
     char what[64];
 
-    log_init("echo-server");
-    listener = server_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", false);
+    listener = hostile_listen(argc, argv);
     if (listener < 0)
         return EXIT_FAILURE;
     hostile_discover();

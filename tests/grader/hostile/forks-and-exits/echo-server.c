@@ -1,6 +1,7 @@
 /* Hostile submission: announces itself, then forks children that leave its process group
  * (setsid) and fork again, each keeping the listening socket open forever, and exits. Only
  * something that outlives process groups (a PID namespace, or a sweep) can stop them. */
+#include "hostile.h"
 #include "log.h"
 #include "server.h"
 
@@ -13,8 +14,7 @@ int main(int argc, char **argv)
 {
     int listener;
 
-    log_init("echo-server");
-    listener = server_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", false);
+    listener = hostile_listen(argc, argv);
     if (listener < 0)
         return EXIT_FAILURE;
     for (int i = 0; i < CHILDREN; i++) {

@@ -1,5 +1,6 @@
 /* Hostile submission: announces itself, then spins the CPU forever, ignoring SIGTERM and
  * SIGXCPU (the CPU limit's warning): only the hard limit's SIGKILL stops it. */
+#include "hostile.h"
 #include "log.h"
 #include "server.h"
 
@@ -11,8 +12,7 @@ int main(int argc, char **argv)
     volatile unsigned long spins = 0;
     int listener;
 
-    log_init("echo-server");
-    listener = server_listen(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "0", false);
+    listener = hostile_listen(argc, argv);
     if (listener < 0)
         return EXIT_FAILURE;
     (void)signal(SIGTERM, SIG_IGN);
