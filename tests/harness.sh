@@ -242,24 +242,31 @@ stop_group() {
 }
 _group_gone() { ! kill -0 -- "-$1" 2>/dev/null; }
 
-# count_lines REGEX FILE...: how many lines of the FILEs match the extended REGEX (without
-# a process for files under 64 KiB, as first_match).
+# count_lines REGEX FILE...: how many lines of the FILEs match the extended REGEX.
 count_lines() {
-  local re=$1 f text line n=0
+  local re=$1 f line n=0
   shift
   for f; do
-    text=
-    IFS= read -r -N 65536 text 2>/dev/null <"$f"
-    if [ ${#text} -ge 65536 ]; then
+    if ! _small_text "$f"; then
       n=$((n + $(grep -Ec -- "$re" "$f" 2>/dev/null)))
       continue
     fi
-    [ -n "$text" ] || continue
+    [ -n "$_TEXT" ] || continue
     while IFS= read -r line; do
       [[ $line =~ $re ]] && n=$((n + 1))
-    done <<<"${text%$'\n'}"
+    done <<<"$_TEXT"
   done
   echo "$n"
+}
+
+# _small_text FILE: sets _TEXT to FILE's text without its last newline, read without
+# starting a process (waits poll files many times); returns 1 for a file of 64 KiB or
+# more, which grep reads instead. The caller reads the lines of _TEXT from a here-string.
+_small_text() {
+  _TEXT=
+  IFS= read -r -N 65536 _TEXT 2>/dev/null <"$1"
+  [ ${#_TEXT} -lt 65536 ] || return 1
+  _TEXT=${_TEXT%$'\n'}
 }
 
 # wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
@@ -267,7 +274,8 @@ wait_for_count() { wait_until "$4" _count_at_least "$1" "$2" "$3"; }
 _count_at_least() { [ "$(count_lines "$1" "$2")" -ge "$3" ]; }
 
 # wait_for_line FILE REGEX SECONDS [PID]: waits until a line of FILE matches REGEX.
-# Returns 0 when it does, 1 after SECONDS or as soon as PID (if given) has exited.
+# Returns 0 when it does (MATCH holds the line), 1 after SECONDS or as soon as PID (if
+# given) has exited.
 wait_for_line() {
   wait_until "$3" _line_or_gone "$1" "$2" "${4:-}"
   first_match "$1" "$2"
@@ -275,20 +283,19 @@ wait_for_line() {
 _line_or_gone() { first_match "$1" "$2" || { [ -n "$3" ] && _gone "$3"; }; }
 
 # first_match FILE REGEX: sets MATCH to the first line of FILE that matches the extended
-# REGEX; returns 1 when none does. A file under 64 KiB is read without starting a process
-# (waits poll files many times), a longer one with grep.
+# REGEX; returns 1 when none does.
 first_match() {
-  local text line
+  local line
   MATCH=
-  IFS= read -r -N 65536 text 2>/dev/null <"$1"
-  if [ ${#text} -ge 65536 ]; then
+  if ! _small_text "$1"; then
     MATCH=$(grep -E -m1 -- "$2" "$1" 2>/dev/null)
     [ -n "$MATCH" ]
     return
   fi
+  [ -n "$_TEXT" ] || return 1
   while IFS= read -r line; do
     [[ $line =~ $2 ]] && { MATCH=$line; return 0; }
-  done <<<"$text"
+  done <<<"$_TEXT"
   return 1
 }
 
@@ -443,7 +450,10 @@ _start_server() {
     fi
     return 1
   fi
-  [ -n "$tool" ] || { program_pid "$SERVER_JOB" && SERVER_PID=$PROGRAM_PID; }
+  if [ -z "$tool" ]; then
+    program_pid "$SERVER_JOB"
+    SERVER_PID=$PROGRAM_PID
+  fi
   local line=$MATCH
   SERVER_ADDR=${line#Listening on }
   if [ $unix = 1 ] && [[ $SERVER_ADDR == unix:* ]]; then

@@ -10,6 +10,8 @@ backslashes, tabs and newlines escaped as \\\\, \\t and \\n), for the kit's Pyth
                       and returns its exit status
     read(path), lines(path), head(path, n), tail(path, n)
                       a file's text; its lines; its first / last n lines as one string
+    read_rubric(path) the grader's rubric (tests/grader/rubric): {(LESSON, TEST): (points,
+                      group)}, in file order
 """
 
 import os
@@ -31,6 +33,17 @@ def row(path, suite, test, status, given, desc, hint="", seconds=""):
     # Text from logs may not be UTF-8: its bytes go into the row unchanged (surrogateescape).
     with open(path, "a", encoding="utf-8", errors="surrogateescape") as f:
         f.write(line(suite, test, status, given, desc, hint, seconds))
+
+
+def read_rubric(path):
+    """LESSON TEST -> (points, group), in file order (malformed lines left out)."""
+    rubric = {}
+    with open(path, encoding="utf-8") as f:
+        for text in f:
+            w = text.split("#", 1)[0].split()
+            if len(w) == 4 and w[2].isdigit():
+                rubric[(w[0], w[1])] = (int(w[2]), w[3])
+    return rubric
 
 
 def read(path):
