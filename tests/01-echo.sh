@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lesson 01: the blocking echo server and client (CONTRACT.md section 2).
 # Run by tests/run, one test at a time; by hand: bash tests/01-echo.sh [-- TEST_NAME]
-. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+# The harness beside this file (found without starting a process: tests/run starts hundreds).
+[[ ${BASH_SOURCE[0]} == */* ]] && _tests=${BASH_SOURCE[0]%/*} || _tests=.
+. "$_tests/harness.sh"
 
 # echo_through_client FILE: sends FILE with echo-client to the running server; sets GOT to
 # the file holding what came back.

@@ -11,7 +11,9 @@
 # student's server. Unix-domain tests work in RUN_DIR with short relative names: a socket's
 # path must fit in 108 bytes, and each program resolves a relative name from its own
 # working folder, which is RUN_DIR for all of them.
-. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+# The harness beside this file (found without starting a process: tests/run starts hundreds).
+[[ ${BASH_SOURCE[0]} == */* ]] && _tests=${BASH_SOURCE[0]%/*} || _tests=.
+. "$_tests/harness.sh"
 
 # ---- helpers ---------------------------------------------------------------------------------
 

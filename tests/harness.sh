@@ -25,7 +25,7 @@
 # check and none failed. Every process a test starts is stopped in tearDown by its process
 # group, and every wait is bounded.
 
-KIT=${KIT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+KIT=${KIT:-$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)}
 SHUNIT2=${SHUNIT2:-/usr/share/shunit2/shunit2}
 TOOLS=${TOOLS:-$KIT/build/tools}
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/kit-test.XXXXXX")}
@@ -247,26 +247,35 @@ count_lines() {
   local re=$1 f line n=0
   shift
   for f; do
-    if ! _small_text "$f"; then
+    if ! _small_lines "$f"; then
       n=$((n + $(grep -Ec -- "$re" "$f" 2>/dev/null)))
       continue
     fi
-    [ -n "$_TEXT" ] || continue
-    while IFS= read -r line; do
+    for line in "${_LINES[@]}"; do
       [[ $line =~ $re ]] && n=$((n + 1))
-    done <<<"$_TEXT"
+    done
   done
   echo "$n"
 }
 
-# _small_text FILE: sets _TEXT to FILE's text without its last newline, read without
-# starting a process (waits poll files many times); returns 1 for a file of 64 KiB or
-# more, which grep reads instead. The caller reads the lines of _TEXT from a here-string.
-_small_text() {
-  _TEXT=
-  IFS= read -r -N 65536 _TEXT 2>/dev/null <"$1"
-  [ ${#_TEXT} -lt 65536 ] || return 1
-  _TEXT=${_TEXT%$'\n'}
+# _small_lines FILE: sets the array _LINES to FILE's lines (empty ones left out), read
+# without starting a process (waits poll files many times) and without a here-string (bash
+# reads those one byte per system call); returns 1 for a file of 64 KiB or more, which grep
+# reads instead.
+_small_lines() {
+  local text IFS=$'\n'
+  _LINES=()
+  IFS= read -r -N 65536 text 2>/dev/null <"$1"
+  [ ${#text} -lt 65536 ] || return 1
+  # Split at newlines, with pathname expansion off (a line may hold a '*').
+  if [[ $- == *f* ]]; then
+    _LINES=($text)
+  else
+    set -f
+    _LINES=($text)
+    set +f
+  fi
+  return 0
 }
 
 # wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
@@ -287,15 +296,14 @@ _line_or_gone() { first_match "$1" "$2" || { [ -n "$3" ] && _gone "$3"; }; }
 first_match() {
   local line
   MATCH=
-  if ! _small_text "$1"; then
+  if ! _small_lines "$1"; then
     MATCH=$(grep -E -m1 -- "$2" "$1" 2>/dev/null)
     [ -n "$MATCH" ]
     return
   fi
-  [ -n "$_TEXT" ] || return 1
-  while IFS= read -r line; do
+  for line in "${_LINES[@]}"; do
     [[ $line =~ $2 ]] && { MATCH=$line; return 0; }
-  done <<<"$_TEXT"
+  done
   return 1
 }
 
@@ -929,7 +937,7 @@ tearDown() {
     status=fail
     _hints=("the test ended without checking anything (a test that checks nothing cannot pass)")
   fi
-  hint=$(printf '%s\n' "${_hints[@]}")
+  printf -v hint '%s\n' "${_hints[@]}"
   [ "$status" = pass ] && hint=""
   row "$RESULTS" "$LESSON" "$_test" "$status" "$_given" "$_desc" "${hint%$'\n'}" \
     "$((${EPOCHREALTIME/[.,]/} / 1000 - ${_started/[.,]/} / 1000))e-3"
