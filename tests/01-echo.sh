@@ -160,6 +160,7 @@ test_clients_one_after_another() {
 
 test_second_client_waits() {
   describe "a second client waits while the first is served, then gets its echo"
+  slow
   needs test_short_message test_one_byte_at_a_time
   start_server echo-server || return
   local first=$WORK/first second=$WORK/second
@@ -245,6 +246,7 @@ test_explicit_port() {
 
 test_restart_same_port() {
   describe "the server restarts on the same port at once after serving a client (SO_REUSEADDR)"
+  slow
   needs test_short_message test_one_byte_at_a_time
   start_server echo-server || return
   local port=$SERVER_PORT
@@ -306,6 +308,7 @@ test_sigterm_shutdown() {
 
 test_stop_never_lost() {
   describe "a stop request is never lost: 10 servers, each sent SIGTERM as it starts to wait, all exit 0"
+  slow
   needs test_listening_line
   expect_stop_never_lost 10 echo-server \
     "checking a flag and then calling accept() leaves a gap where the signal is lost; wait in signals_wait_fd() (pselect() lets the signal in only while it sleeps) and leave when it returns 0"
@@ -350,6 +353,7 @@ test_stop_during_flood() {
 
 test_out_of_descriptors() {
   describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
+  slow
   needs test_listening_line
   SERVER_PRELOAD=$TOOLS/emfile.so
   start_server echo-server || return
@@ -374,6 +378,7 @@ test_out_of_descriptors() {
 
 test_server_valgrind() {
   describe "valgrind: the server makes no memory errors, leaks nothing, closes every socket"
+  slow
   needs test_short_message test_one_byte_at_a_time
   start_server_valgrind echo-server || return
   drive_echo v.bin 262144 --split random
@@ -385,6 +390,7 @@ test_server_valgrind() {
 
 test_client_valgrind() {
   describe "valgrind: the client makes no memory errors, leaks nothing, closes its socket"
+  slow
   needs test_short_message
   skip_without_valgrind && return
   start_kit_echo || return

@@ -230,6 +230,7 @@ test_silent_client() {
 
 test_client_that_never_reads() {
   describe "a client that sends without end and never reads delays nobody, and the server's memory stays bounded"
+  slow
   needs test_one_client
   start_server multiconn-server || return
   local base peak limit_kb=$((32 * 1024)) i flood
@@ -339,6 +340,7 @@ test_no_descriptor_leak() {
 
 test_idle_costs_no_cpu() {
   describe "idle connections cost no CPU: the server sleeps in select() until something happens"
+  slow
   needs test_one_client
   start_server multiconn-server || return
   hold_clients idle 10 "10 clients sent 100 bytes each and did not get them back" \
@@ -420,6 +422,7 @@ test_sigterm_and_sigint() {
 
 test_stop_never_lost() {
   describe "a stop request is never lost: 10 servers, each sent SIGTERM as it starts to wait, all exit 0"
+  slow
   needs test_one_client
   expect_stop_never_lost 10 multiconn-server \
     "between the loop's look at the stop flag and select() a signal is lost; call pselect() with signals_wait_mask(), which lets the signal in only while it sleeps"
@@ -439,6 +442,7 @@ test_stop_during_flood() {
 
 test_out_of_descriptors() {
   describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
+  slow
   needs test_one_client
   SERVER_PRELOAD=$TOOLS/emfile.so
   start_server multiconn-server || return
@@ -459,6 +463,7 @@ test_out_of_descriptors() {
 
 test_server_valgrind() {
   describe "valgrind: the server makes no memory errors, leaks nothing, closes every socket on SIGTERM"
+  slow
   needs test_one_client
   start_server_valgrind multiconn-server || return
   local junk
@@ -644,6 +649,7 @@ test_client_connection_refused() {
 
 test_client_valgrind() {
   describe "valgrind: the client makes no memory errors, leaks nothing, closes its sockets (success and failure)"
+  slow
   needs test_client_default_messages
   skip_without_valgrind && return
   start_kit_echo || return

@@ -619,6 +619,7 @@ test_quiet_client_blocks_nobody() {
 
 test_idle_uses_no_cpu() {
   describe "a server holding an idle connection sleeps in select() and uses no CPU"
+  slow
   needs test_search_morpheus
   start_server app-server || return
   ask_good "a first request" search ring "result: $RING_ANSWER" || return
@@ -680,6 +681,7 @@ test_log_escapes_peer_text() {
 
 test_stop_never_lost() {
   describe "a stop request is never lost: 10 servers, each sent SIGTERM as it starts to wait, all exit 0"
+  slow
   needs test_search_morpheus
   given # the loop is lesson 02's, given here; the test guards it
   expect_stop_never_lost 10 app-server \
@@ -697,6 +699,7 @@ test_stop_during_flood() {
 
 test_out_of_descriptors() {
   describe "out of descriptors (EMFILE), the server waits quietly and serves again once one is free"
+  slow
   needs test_search_morpheus
   SERVER_PRELOAD=$TOOLS/emfile.so
   start_server app-server || return
@@ -882,6 +885,7 @@ test_sigterm_shutdown() {
 
 test_server_valgrind_good() {
   describe "valgrind: the server answers good requests with no memory errors, leaks or open sockets"
+  slow
   needs test_search_morpheus
   start_server_valgrind app-server || return
   REACT_WAIT=$((REACT_WAIT * 4))
@@ -899,6 +903,7 @@ test_server_valgrind_good() {
 
 test_server_valgrind_bad() {
   describe "valgrind: bad input and vanished clients leave no memory errors, leaks or open sockets"
+  slow
   needs test_search_morpheus
   start_server_valgrind app-server || return
   REACT_WAIT=$((REACT_WAIT * 4))
@@ -935,6 +940,7 @@ client_under_valgrind() {
 
 test_client_valgrind() {
   describe "valgrind: app-client on good and bad responses makes no memory errors and leaks nothing"
+  slow
   needs test_search_morpheus test_client_search
   skip_without_valgrind && return
   start_server app-server || return

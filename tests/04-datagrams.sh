@@ -452,6 +452,7 @@ test_server_removes_its_file() {
 
 test_unix_client_that_never_reads() {
   describe "a Unix client that floods and never reads, then vanishes, delays nobody else"
+  slow
   needs test_unix_path_server
   in_run_dir || return
   start_server udp-echo-server unix:echo.sock || return
@@ -549,6 +550,7 @@ test_ping_largest_probe() {
 
 test_ping_loss_pattern() {
   describe "probes 3 and 7 of 10 lost on the way: '10 sent, 8 received, 2 lost (20.0% loss)'"
+  slow
   needs test_ping_basic
   ping_through "--drop up:3,7" "-c 10 -i 0.05 -W 1" "probes 3 and 7 of 10 dropped" 10 8 2 "A probe whose echo has not come within its timeout is lost: count it, and go on with the next" || return
   expect_match "the summary did not say '20.0% loss': $(summary_of "$PING_OUT")" '\(20\.0% loss\)$' "$(summary_of "$PING_OUT")"
@@ -559,6 +561,7 @@ test_ping_loss_pattern() {
 
 test_ping_lost_echoes() {
   describe "echoes 2 and 5 lost on the way back: 2 lost, the others counted"
+  slow
   needs test_ping_basic
   ping_through "--drop down:2,5" "-c 6 -i 0.05 -W 1" "echoes 2 and 5 of 6 dropped" 6 4 2 "Wait for each probe's echo only until its timeout."
 }
@@ -577,6 +580,7 @@ test_ping_reordered() {
 
 test_ping_late_echo() {
   describe "an echo that comes after its probe's timeout is ignored, not counted"
+  slow
   needs test_ping_basic
   # Echo 2 comes 1.5 s late, while the run still waits for probe 12 (dropped).
   ping_through "--delay down:2=1500 --drop up:12" "-c 12 -i 0.1 -W 1" "echo 2 delayed past the 1 s timeout, probe 12 dropped" 12 10 2 "Probe 2 was already lost when its echo came: an echo after the probe's timeout is late; ignore it."
@@ -584,18 +588,21 @@ test_ping_late_echo() {
 
 test_ping_stranger() {
   describe "echoes that come from another address (a stranger) are ignored"
+  slow
   needs test_ping_basic
   ping_through "--forge down:2,5" "-c 6 -i 0.05 -W 1" "echoes 2 and 5 of 6 sent from another address than the server's" 6 4 2 "Only the server's datagrams are echoes: connect() the socket to the server (the kernel then drops everyone else's), or compare recvfrom()'s address with the server's."
 }
 
 test_ping_damaged_echoes() {
   describe "echoes that differ from their probe (a changed byte, cut short, one byte longer) are ignored"
+  slow
   needs test_ping_basic
   ping_through "--corrupt down:2 --truncate down:4 --pad down:6" "-c 7 -i 0.05 -W 1" "echo 2 changed, echo 4 cut to half, echo 6 one byte longer" 7 4 3 "An echo counts only if it is byte for byte the probe: the same size (receive into a buffer one byte larger than a probe, to see a longer one) and the same bytes (memcmp())."
 }
 
 test_ping_silent_server() {
   describe "a server that never answers: udp-ping ends on its own, '3 sent, 0 received, 3 lost', exit 1"
+  slow
   needs test_ping_basic
   ping_through "--silent" "-c 3 -i 0.2 -W 1" "3 probes to a server that never answers" 3 0 3 || return
   expect_match "the summary did not say '100.0% loss': $(summary_of "$PING_OUT")" '\(100\.0% loss\)$' "$(summary_of "$PING_OUT")"
@@ -604,6 +611,7 @@ test_ping_silent_server() {
 
 test_ping_random_loss() {
   describe "random loss, duplicates, reordering and delays (seeded): udp-ping counts exactly"
+  slow
   needs test_ping_basic
   local seed=${LOSSY_SEED:-$(((RANDOM << 15) | RANDOM))}
   start_lossy --seed "$seed" --loss 0.15 --dup-rate 0.1 --reorder-rate 0.1 --delay-max 50 \
@@ -626,6 +634,7 @@ test_ping_ipv6() {
 
 test_ping_unix_path() {
   describe "udp-ping on unix:PATH binds its own socket file, counts, and removes the file"
+  slow
   needs test_ping_basic
   in_run_dir || return
   start_lossy --drop up:2 unix:echo.sock || return
@@ -702,6 +711,7 @@ test_ping_sigint() {
 
 test_end_to_end_lossy() {
   describe "udp-ping through a seeded lossy path to your server counts exactly what got through"
+  slow
   needs test_first_datagram test_ping_basic
   start_server udp-echo-server || return
   local seed=${LOSSY_SEED:-$(((RANDOM << 15) | RANDOM))}
@@ -732,6 +742,7 @@ test_end_to_end_unix() {
 
 test_server_valgrind() {
   describe "valgrind: the UDP server makes no memory errors, leaks nothing, closes its socket"
+  slow
   needs test_first_datagram
   start_server_valgrind udp-echo-server || return
   local big
@@ -746,6 +757,7 @@ test_server_valgrind() {
 
 test_server_valgrind_unix() {
   describe "valgrind: the server on unix:PATH, with a stale file and an oversized datagram, is clean"
+  slow
   needs test_unix_path_server
   skip_without_valgrind && return
   in_run_dir || return
@@ -763,10 +775,12 @@ test_server_valgrind_unix() {
 
 test_client_valgrind() {
   describe "valgrind: udp-ping, with lost, duplicated, late and damaged echoes, is clean"
+  slow
   needs test_ping_basic
   skip_without_valgrind && return
-  start_lossy --drop up:2 --dup down:3 --corrupt down:4 --delay down:5=2500 --forge down:6 127.0.0.1:0 || return
-  run_client_valgrind 60 "$WORK/client.valgrind" udp-ping -c 8 -i 0.1 -W 2 "${PING_TARGET[@]}" \
+  # The verdict is valgrind's (and one echo back): a short timeout keeps the test short.
+  start_lossy --drop up:2 --dup down:3 --corrupt down:4 --delay down:5=1500 --forge down:6 127.0.0.1:0 || return
+  run_client_valgrind 60 "$WORK/client.valgrind" udp-ping -c 8 -i 0.1 -W 1 "${PING_TARGET[@]}" \
     >"$WORK/out" 2>"$WORK/err" </dev/null
   expect_eq "under valgrind udp-ping $(exit_story "$CLIENT_STATUS") (99 means valgrind found errors; it printed: $(tail -n 2 "$WORK/out" "$WORK/err" | tr '\n' ' ' | cut -c1-200))" \
     0 "$CLIENT_STATUS"
@@ -775,11 +789,12 @@ test_client_valgrind() {
 
 test_client_valgrind_unix() {
   describe "valgrind: udp-ping on unix:PATH is clean and closes its socket"
+  slow
   needs test_ping_unix_path
   skip_without_valgrind && return
   in_run_dir || return
   start_lossy --drop up:2 unix:echo.sock || return
-  run_client_valgrind 60 "$WORK/client.valgrind" udp-ping -c 4 -i 0.1 -W 2 unix:echo.sock \
+  run_client_valgrind 60 "$WORK/client.valgrind" udp-ping -c 4 -i 0.1 -W 1 unix:echo.sock \
     >"$WORK/out" 2>"$WORK/err" </dev/null
   expect_ok "under valgrind udp-ping $(exit_story "$CLIENT_STATUS") (99 means valgrind found errors): $(tail -n 2 "$WORK/out" | tr '\n' ' ')" \
     test "$CLIENT_STATUS" = 0

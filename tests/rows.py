@@ -12,9 +12,13 @@ backslashes, tabs and newlines escaped as \\\\, \\t and \\n), for the kit's Pyth
                       a file's text; its lines; its first / last n lines as one string
     read_rubric(path) the grader's rubric (tests/grader/rubric): {(LESSON, TEST): (points,
                       group)}, in file order
+    suite_lessons(dir), list_tests(suite)
+                      the lessons with a suite NN-name.sh in dir; a suite's tests (see below)
 """
 
+import glob
 import os
+import re
 import subprocess
 
 KIT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -94,3 +98,38 @@ class Checks:
 
     def done(self):
         return subprocess.call([f"{KIT}/tests/report", "show", "--label", self.suite, self.path])
+
+
+# ---- the lesson suites (tests/NN-name.sh) ---------------------------------------------
+
+TEST_RE = re.compile(r"^\s*(?:function\s+)?(test[A-Za-z0-9_]*)\s*\(\)")
+DESCRIBE_RE = re.compile(r'(?:^|[{;])\s*describe\s+"(.*?)"\s*(?:;.*)?$')
+NEEDS_RE = re.compile(r"(?:^|;)\s*needs\s+([^;#]*)")
+SLOW_RE = re.compile(r"(?:^|;)\s*slow\s*(?:$|[;#])")
+
+
+def suite_lessons(suites):
+    return [os.path.basename(s)[:-3] for s in sorted(glob.glob(f"{suites}/[0-9][0-9]-*.sh"))]
+
+
+def list_tests(suite):
+    """[(test, [needed tests], description, slow)] for each test function of SUITE, in file
+    order (shunit2's own): the words of its `needs` lines, the text of its `describe` line,
+    and whether it says `slow`."""
+    tests = []
+    with open(suite, encoding="utf-8", errors="surrogateescape") as f:
+        for text in f:
+            m = TEST_RE.match(text)
+            if m:
+                tests.append([m.group(1), [], "", False])
+            if not tests:
+                continue
+            m = DESCRIBE_RE.search(text)
+            if m and not tests[-1][2]:
+                tests[-1][2] = m.group(1).replace('\\"', '"')
+            m = NEEDS_RE.search(text)
+            if m:
+                tests[-1][1] += m.group(1).split()
+            if SLOW_RE.search(text):
+                tests[-1][3] = True
+    return [(t, needs, desc or t, slow) for t, needs, desc, slow in tests]
