@@ -108,12 +108,15 @@ hold_half_request() {
   _track $!
 }
 
-# error_count: how many "Error from ADDR: REASON" lines the server has printed.
-error_count() { count_lines 'Error from [^ ]+:[0-9]+: .' "$SERVER_OUT" "$SERVER_ERR"; }
+# error_count: sets ERRORS to how many "Error from ADDR: REASON" lines the server has printed.
+error_count() {
+  _count 'Error from [^ ]+:[0-9]+: .' "$SERVER_OUT" "$SERVER_ERR"
+  ERRORS=$COUNT
+}
 
 # wait_for_error_line COUNT: waits (bounded) until there are more than COUNT error lines.
 wait_for_error_line() { wait_until 2 _more_errors "$1"; }
-_more_errors() { [ "$(error_count)" -gt "$1" ]; }
+_more_errors() { error_count && [ "$ERRORS" -gt "$1" ]; }
 
 # expect_refused WHAT FILE [TCPDRIVE-OPTIONS...]: sends the bad bytes of FILE; the server
 # must close that connection at once without a response and log "Error from ADDR: REASON",
@@ -123,7 +126,8 @@ expect_refused() {
   local what=$1 file=$2 before
   shift 2
   [ $# -gt 0 ] || set -- --no-shutdown
-  before=$(error_count)
+  error_count
+  before=$ERRORS
   ask "$file" "$@"
   if [ "$DRIVE_STATUS" = 124 ]; then
     fail_hint "$what: the connection was still open ${REACT_WAIT}s later: bad input must close that connection at once (check each part as soon as it is complete; never wait for bytes you are going to refuse)"
@@ -154,7 +158,7 @@ start_wire_server() {
     fail_hint "the kit's test server (appwire serve) did not start: $(head -c 200 "$WIRE_OUT") - run 'make tools'"
     return 1
   fi
-  WIRE_PORT=$(sed -n 's/^Listening on .*:\([0-9]*\)$/\1/p' "$WIRE_OUT" | head -n 1)
+  WIRE_PORT=${MATCH##*:}
 }
 
 # client PORT ACTION VALUE: runs app-client; sets OUT, ERR and CLIENT_STATUS.
@@ -661,7 +665,8 @@ test_log_escapes_peer_text() {
   expect_answer "a request whose content-type holds newlines and an escape sequence" \
     "content: First 10 bytes of request: hi" || return
   # A text/json request whose encoding (quoted in the error reason) holds the same.
-  before=$(error_count)
+  error_count
+  before=$ERRORS
   ask "$(frame forged-error.req --encoding $'utf-9\nShutting down\e[31m' --content '{}')" --no-shutdown
   wait_for_error_line "$before"
   log=$(text_of "$SERVER_OUT" "$SERVER_ERR")
@@ -908,7 +913,8 @@ test_server_valgrind_bad() {
   start_server_valgrind app-server || return
   REACT_WAIT=$((REACT_WAIT * 4))
   local before
-  before=$(error_count)
+  error_count
+  before=$ERRORS
   ask "$(frame b1.req --header 'not json')" --no-shutdown
   ask "$(frame b2.req --header '{"byteorder": "little", "content-type": "text/json"}')" --no-shutdown
   ask "$(frame b3.req --header "$(header_with '"12"')")" --no-shutdown

@@ -82,7 +82,14 @@ ping_said() {
 }
 
 # summary_of FILE: udp-ping's summary line "S sent, R received, L lost (P% loss)", or nothing.
-summary_of() { grep -E '^-?[0-9]+ sent, -?[0-9]+ received, -?[0-9]+ lost \(' "$1" 2>/dev/null | tail -n 1; }
+summary_of() {
+  local line last= re='^-?[0-9]+ sent, -?[0-9]+ received, -?[0-9]+ lost \('
+  _small_lines "$1" || { grep -E "$re" "$1" 2>/dev/null | tail -n 1; return; }
+  for line in "${_LINES[@]}"; do
+    [[ $line =~ $re ]] && last=$line
+  done
+  [ -z "$last" ] || printf '%s\n' "$last"
+}
 
 # expect_ping_finished WHAT: fails unless udp-ping finished; the hint says how it ended.
 expect_ping_finished() {

@@ -249,18 +249,25 @@ _group_gone() { ! kill -0 -- "-$1" 2>/dev/null; }
 
 # count_lines REGEX FILE...: how many lines of the FILEs match the extended REGEX.
 count_lines() {
-  local re=$1 f line n=0
+  _count "$@"
+  echo "$COUNT"
+}
+
+# _count REGEX FILE...: count_lines into COUNT, without a subshell (for waits that poll).
+_count() {
+  local re=$1 f line
+  COUNT=0
   shift
   for f; do
     if ! _small_lines "$f"; then
-      n=$((n + $(grep -Ec -- "$re" "$f" 2>/dev/null)))
+      COUNT=$((COUNT + $(grep -Ec -- "$re" "$f" 2>/dev/null)))
       continue
     fi
     for line in "${_LINES[@]}"; do
-      [[ $line =~ $re ]] && n=$((n + 1))
+      [[ $line =~ $re ]] && COUNT=$((COUNT + 1))
     done
   done
-  echo "$n"
+  return 0
 }
 
 # _small_lines FILE: sets the array _LINES to FILE's lines (empty ones left out), read
@@ -285,7 +292,7 @@ _small_lines() {
 
 # wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
 wait_for_count() { wait_until "$4" _count_at_least "$1" "$2" "$3"; }
-_count_at_least() { [ "$(count_lines "$1" "$2")" -ge "$3" ]; }
+_count_at_least() { _count "$1" "$2" && [ "$COUNT" -ge "$3" ]; }
 
 # wait_for_line FILE REGEX SECONDS [PID]: waits until a line of FILE matches REGEX.
 # Returns 0 when it does (MATCH holds the line), 1 after SECONDS or as soon as PID (if
@@ -884,22 +891,25 @@ expect_memory_clean() {
 # exit (valgrind 3.19 lists those without failing, so the log is read). A log without
 # valgrind's closing summary is a problem too: the program did not finish under valgrind.
 valgrind_problems() {
-  local log=$1 errors leaks sockets
+  local log=$1 summary errors sockets leaks
   _vg_wait "$log"
   [ -s "$log" ] || { echo "no valgrind log was written"; return; }
-  if ! grep -q 'ERROR SUMMARY: [0-9]' "$log"; then
+  # One pass over the log: whether it has a summary, the largest error count it holds
+  # (lines a program printed itself cannot lower it), whether a socket that was not
+  # inherited was open at exit, and the first two leak lines.
+  read -r summary errors sockets leaks < <(awk '
+    open { if ($0 !~ /<inherited from parent>/) sockets = 1; open = 0 }
+    /Open AF_(INET|INET6|UNIX) socket/ { open = 1 }
+    /ERROR SUMMARY: [0-9]/ { summary = 1; n = $0; sub(/.*ERROR SUMMARY: /, "", n); if (n + 0 > errors) errors = n + 0 }
+    /definitely lost: [1-9]|indirectly lost: [1-9]/ && nleaks < 2 { l = $0; sub(/^==[0-9]*== */, "", l); leaks = leaks l " "; nleaks++ }
+    END { printf "%d %d %d %s\n", summary, errors, sockets, leaks }' "$log")
+  if [ "$summary" != 1 ]; then
     echo "valgrind's log has no closing summary: the program did not finish normally under valgrind (see $(shown "$log"))"
     return
   fi
-  # The largest count the log holds: lines a program printed itself cannot lower it.
-  errors=$(grep -Eo 'ERROR SUMMARY: [0-9]+' "$log" | grep -Eo '[0-9]+$' | sort -n | tail -n 1)
   [ "${errors:-0}" != 0 ] && echo "valgrind found $errors memory error(s) (invalid read/write, uninitialised value or leak): the report is $(shown "$log")"
-  leaks=$(grep -E 'definitely lost: [1-9]|indirectly lost: [1-9]' "$log" | head -n 2 | sed 's/^==[0-9]*== *//' | tr '\n' ' ')
-  [ -n "$leaks" ] && echo "memory leaked: $leaks- free every allocation on every path"
-  sockets=$(grep -A1 -E 'Open AF_(INET|INET6|UNIX) socket' "$log" | grep -c -E 'Open AF_')
-  if [ "$sockets" != 0 ] && grep -A1 -E 'Open AF_(INET|INET6|UNIX) socket' "$log" | grep -vq 'inherited from parent'; then
-    echo "sockets left open at exit: close every socket (the listener and each client) before exiting"
-  fi
+  [ -n "$leaks" ] && echo "memory leaked: $leaks - free every allocation on every path"
+  [ "$sockets" = 1 ] && echo "sockets left open at exit: close every socket (the listener and each client) before exiting"
   return 0
 }
 
