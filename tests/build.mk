@@ -1,11 +1,13 @@
 # build.mk - compiles one tree of lesson programs: solutions/, lessons/ or a submission.
 #
 #   make -f tests/build.mk SRC=DIR OUT=DIR [LESSON="NN-name ..."] [CC=...] [EXTRA_CFLAGS=...]
+#                          [LIBKIT_PREBUILT=FILE]
 #
 # A tree holds lesson folders NN-name/. In each, every .c file that defines main() is a
 # program (OUT/NN-name/PROGRAM); the lesson's other .c files are modules linked into each of
 # its programs, with the kit's helper library (common/, built once per tree into
-# OUT/.obj/common/libkit.a). A lesson whose sources include <jansson.h> links jansson.
+# OUT/.obj/common/libkit.a, or FILE, one built so before: the grader builds it once, with
+# these flags, for all its gradings). A lesson whose sources include <jansson.h> links jansson.
 # Objects and their header dependencies (-MMD -MP) live under OUT/.obj/.
 KIT := $(patsubst %/tests/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 SRC ?= $(KIT)/solutions
@@ -21,7 +23,8 @@ JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 OBJ := $(OUT)/.obj
 
 # The helper library.
-LIBKIT := $(OBJ)/common/libkit.a
+LIBKIT_PREBUILT ?=
+LIBKIT := $(or $(LIBKIT_PREBUILT),$(OBJ)/common/libkit.a)
 LIBKIT_OBJS := $(patsubst $(KIT)/common/%.c,$(OBJ)/common/%.o,$(wildcard $(KIT)/common/*.c))
 
 # A lesson's sources: which define main() (programs), which do not (modules).
@@ -40,8 +43,10 @@ $(OBJ)/common/%.o: $(KIT)/common/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c -o $@ $<
 
+ifeq ($(LIBKIT_PREBUILT),)
 $(LIBKIT): $(LIBKIT_OBJS)
 	$(AR) rcs $@ $^
+endif
 
 $(OBJ)/%.o: $(SRC)/%.c
 	@mkdir -p $(@D)
@@ -53,7 +58,7 @@ $(PROGRAMS): $(OUT)/%: $(OBJ)/%.o $$(call modules_of,$$(*D)) $(LIBKIT)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $(filter %.o,$^) $(LIBKIT) $(call libs_of,$(*D))
 
--include $(LIBKIT_OBJS:.o=.d) $(patsubst $(OUT)/%,$(OBJ)/%.d,$(PROGRAMS)) \
+-include $(if $(LIBKIT_PREBUILT),,$(LIBKIT_OBJS:.o=.d)) $(patsubst $(OUT)/%,$(OBJ)/%.d,$(PROGRAMS)) \
 	$(foreach l,$(LESSON),$(patsubst %.o,%.d,$(call modules_of,$l)))
 
 .PHONY: all
