@@ -539,7 +539,12 @@ expect_help() {
   local prog
   for prog; do
     run_client 5 "$BIN/$prog" -h >"$WORK/usage.out" 2>/dev/null </dev/null
-    expect_eq "$prog -h $(exit_story "$CLIENT_STATUS"): it should print usage on stdout and exit 0" 0 "$CLIENT_STATUS"
+    # (The hint is made only when it is needed: every process counts in a grading.)
+    if [ "$CLIENT_STATUS" = 0 ]; then
+      passed_check
+    else
+      fail_hint "$prog -h $(exit_story "$CLIENT_STATUS"): it should print usage on stdout and exit 0"
+    fi
     expect_ok "$prog -h printed no 'usage:' line on stdout" first_match "$WORK/usage.out" '^usage: '
   done
 }
@@ -552,7 +557,11 @@ expect_usage_errors() {
     # shellcheck disable=SC2086 # the words of the command line, on purpose
     set -- $cmd
     run_client 5 "$BIN/$1" "${@:2}" >/dev/null 2>"$WORK/usage.err" </dev/null
-    expect_eq "'$cmd' $(exit_story "$CLIENT_STATUS"): wrong arguments should print usage on stderr and exit 2" 2 "$CLIENT_STATUS"
+    if [ "$CLIENT_STATUS" = 2 ]; then
+      passed_check
+    else
+      fail_hint "'$cmd' $(exit_story "$CLIENT_STATUS"): wrong arguments should print usage on stderr and exit 2"
+    fi
     expect_ok "'$cmd' printed no 'usage:' line on stderr" first_match "$WORK/usage.err" '^usage: '
   done
 }
