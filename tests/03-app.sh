@@ -25,23 +25,16 @@ REACT_WAIT=5
 
 # request NAME ACTION VALUE: writes the protocol's request to $WORK/NAME, prints the path.
 request() {
-  _wire_to "$1" request "$2" "$3"
+  "$WIRE" request "$2" "$3" >"$WORK/$1"
+  echo "$WORK/$1"
 }
 
 # frame NAME APPWIRE-FRAME-OPTIONS...: writes `appwire frame OPTIONS` to $WORK/NAME, prints the path.
 frame() {
-  _wire_to "$1" frame "${@:2}"
-}
-
-# _wire_to NAME APPWIRE-ARGS...: prints $WORK/NAME and writes what appwire makes there. In a
-# command substitution (the usual call, "$(frame ...)"), appwire takes the subshell's place:
-# one process less for each of the many messages the suite makes.
-_wire_to() {
-  echo "$WORK/$1"
-  if [ "$BASH_SUBSHELL" -gt 0 ]; then
-    exec "$WIRE" "${@:2}" >"$WORK/$1"
-  fi
-  "$WIRE" "${@:2}" >"$WORK/$1"
+  local name=$1
+  shift
+  "$WIRE" frame "$@" >"$WORK/$name"
+  echo "$WORK/$name"
 }
 
 # header_with LENGTH: a binary request's JSON header whose content-length is the JSON text LENGTH.

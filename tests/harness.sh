@@ -14,7 +14,7 @@
 #   CONTAIN     set by the grader: the programs under test are contained (see
 #               tests/grader/contain). BIN then holds small scripts that run each real
 #               program (in REAL_BIN) through `contain run`, so that every way a test starts
-#               one of them is contained; start_server and run_client_valgrind use REAL_BIN.
+#               one of them is contained; start_server and run_client use REAL_BIN directly.
 # Run by hand, a suite picks sensible defaults (solutions built under build/solutions).
 #
 # A test calls `describe "what it checks, for a student"` first, then, if it makes sense
@@ -275,19 +275,14 @@ _count() {
 # reads those one byte per system call); returns 1 for a file of 64 KiB or more, which grep
 # reads instead.
 _small_lines() {
-  local text IFS=$'\n'
+  local - text IFS=$'\n'
   _LINES=()
   IFS= read -r -N 65536 text 2>/dev/null <"$1"
   [ ${#text} -lt 65536 ] || return 1
-  # Split at newlines, with pathname expansion off (a line may hold a '*').
-  if [[ $- == *f* ]]; then
-    _LINES=($text)
-  else
-    set -f
-    _LINES=($text)
-    set +f
-  fi
-  return 0
+  # Split at newlines, with pathname expansion off (a line may hold a '*'; `local -` above
+  # gives the option back on return).
+  set -f
+  _LINES=($text)
 }
 
 # wait_for_count REGEX FILE N SECONDS: waits (bounded) until FILE has N matching lines.
@@ -539,12 +534,7 @@ expect_help() {
   local prog
   for prog; do
     run_client 5 "$BIN/$prog" -h >"$WORK/usage.out" 2>/dev/null </dev/null
-    # (The hint is made only when it is needed: every process counts in a grading.)
-    if [ "$CLIENT_STATUS" = 0 ]; then
-      passed_check
-    else
-      fail_hint "$prog -h $(exit_story "$CLIENT_STATUS"): it should print usage on stdout and exit 0"
-    fi
+    expect_eq "$prog -h $(exit_story "$CLIENT_STATUS"): it should print usage on stdout and exit 0" 0 "$CLIENT_STATUS"
     expect_ok "$prog -h printed no 'usage:' line on stdout" first_match "$WORK/usage.out" '^usage: '
   done
 }
@@ -557,11 +547,7 @@ expect_usage_errors() {
     # shellcheck disable=SC2086 # the words of the command line, on purpose
     set -- $cmd
     run_client 5 "$BIN/$1" "${@:2}" >/dev/null 2>"$WORK/usage.err" </dev/null
-    if [ "$CLIENT_STATUS" = 2 ]; then
-      passed_check
-    else
-      fail_hint "'$cmd' $(exit_story "$CLIENT_STATUS"): wrong arguments should print usage on stderr and exit 2"
-    fi
+    expect_eq "'$cmd' $(exit_story "$CLIENT_STATUS"): wrong arguments should print usage on stderr and exit 2" 2 "$CLIENT_STATUS"
     expect_ok "'$cmd' printed no 'usage:' line on stderr" first_match "$WORK/usage.err" '^usage: '
   done
 }
@@ -636,9 +622,11 @@ stop_server() {
 run_client() {
   local limit=$(($1 * SLOW))
   shift
-  if [ -n "${CONTAIN:-}" ] && [[ $1 == "$BIN"/* ]]; then
-    # What BIN's script would run, without the script (one process less per client).
-    set -- "$KIT/tests/grader/contain" run "$REAL_BIN/${1#"$BIN"/}" "${@:2}"
+  if [[ $1 == "$BIN"/* ]]; then
+    # A program of the code under test: run the way _program_cmd says (contained when the
+    # grader contains it), without BIN's script in between (one process less per client).
+    _program_cmd "" "" "${1#"$BIN"/}" "${@:2}"
+    set -- "${_cmd[@]}"
   fi
   timeout -k 2 "$limit" "$@"
   CLIENT_STATUS=$?
