@@ -23,7 +23,7 @@ echo_once() {
 # HINT names the likely mistake when the echo differs.
 expect_echoed() {
   if [ "$OUT" != "$2" ]; then
-    fail_hint "$1: echo-client got '$(head -c 100 <<<"$OUT")' ($(last_lines "$WORK/err" 1)): $3"
+    fail_hint "$1: echo-client got '${OUT:0:100}' ($(last_lines "$WORK/err" 1)): $3"
     return 1
   fi
   if [ "$CLIENT_STATUS" = 124 ]; then
@@ -32,6 +32,9 @@ expect_echoed() {
   fi
   expect_eq "$1: echo-client $(exit_story "$CLIENT_STATUS") ($(last_lines "$WORK/err" 1))" 0 "$CLIENT_STATUS"
 }
+
+# client_stderr: " (echo-client's stderr: ...)", the start of it, for a hint.
+client_stderr() { printf " (echo-client's stderr: %s)" "$(start_of "$WORK/client.err")"; }
 
 test_usage() {
   describe "-h prints usage and exits 0; wrong arguments print usage on stderr and exit 2"
@@ -44,7 +47,7 @@ test_listening_line() {
   describe "the server prints 'Listening on 127.0.0.1:PORT' with the real port when given port 0"
   start_server echo-server 127.0.0.1 0 || return
   expect_match "the first line must be exactly 'Listening on 127.0.0.1:PORT'" \
-    '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+    '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head_line "$SERVER_OUT")"
   run_client 5 "$TOOLS/tcpdrive" 127.0.0.1 "$SERVER_PORT" </dev/null >/dev/null 2>&1 && { passed_check; return; }
   if server_alive; then
     fail_hint "nothing accepts connections on the announced port $SERVER_PORT: did you call listen() on the socket you bound?"
@@ -59,7 +62,7 @@ test_short_message() {
   local out
   run_client "$CLIENT_WAIT" "$BIN/echo-client" 127.0.0.1 "$SERVER_PORT" "Hello, sockets!" >"$WORK/out" 2>"$WORK/err"
   out=$(text_of "$WORK/out")
-  expect_eq "echo-client $(exit_story "$CLIENT_STATUS") (its stderr ends: $(last_lines "$WORK/err" 2 | tr '\n' ' ')): it should half-close, read until the server closes, and exit 0" 0 "$CLIENT_STATUS"
+  expect_eq "echo-client $(exit_story "$CLIENT_STATUS") (its stderr ends: $(tail_of "$WORK/err" 2)): it should half-close, read until the server closes, and exit 0" 0 "$CLIENT_STATUS"
   expect_eq "got '$out' back instead of 'Hello, sockets!' (from the kit's own echo server): does the client send the whole message and print exactly the bytes it reads back?" \
     "Hello, sockets!" "$out"
 }
@@ -69,8 +72,8 @@ test_empty_input() {
   needs test_short_message
   start_kit_echo || return
   echo_through_client /dev/null
-  expect_eq "echo-client $(exit_story "$CLIENT_STATUS") on empty input ($(head -c 200 "$WORK/client.err")): with nothing to send it should half-close, see the server close, and exit 0" 0 "$CLIENT_STATUS"
-  expect_eq "echo-client printed $(wc -c <"$GOT") bytes for empty input" 0 "$(wc -c <"$GOT")"
+  expect_eq "echo-client $(exit_story "$CLIENT_STATUS") on empty input ($(start_of "$WORK/client.err")): with nothing to send it should half-close, see the server close, and exit 0" 0 "$CLIENT_STATUS"
+  expect_ok "echo-client printed bytes for empty input ('$(start_of "$GOT" 60)')" test ! -s "$GOT"
 }
 
 test_one_byte_at_a_time() {
@@ -121,9 +124,8 @@ test_binary_10mib() {
     return
   fi
   # Both programs are yours here: what the server said, if anything, tells which one failed.
-  expect_eq "echo-client $(exit_story "$CLIENT_STATUS") ($(head -c 200 "$WORK/client.err")$(server_said))" 0 "$CLIENT_STATUS"
-  expect_ok "got $(wc -c <"$GOT") of 10485760 bytes back, or different bytes$(server_said): does the server send back every byte it receives (send_all()), and the client loop until every byte is read back and write binary data (zero bytes too) with write(), not printf()?" \
-    cmp -s "$sent" "$GOT"
+  expect_eq "echo-client $(exit_story "$CLIENT_STATUS") ($(start_of "$WORK/client.err")$(server_said))" 0 "$CLIENT_STATUS"
+  expect_same_bytes "10 MiB through both programs" "$sent" "$GOT" "does the server send back every byte it receives (send_all()), and the client loop until every byte is read back and write binary data (zero bytes too) with write(), not printf()?" server_said
 }
 
 test_client_partial_sends() {
@@ -138,8 +140,7 @@ test_client_partial_sends() {
     fail_hint "echo-client hung while write() took only part of each buffer: a chunk sent only in part is never echoed in full, and reading it all back waits for ever; write_all() must loop until every byte is written"
     return
   fi
-  expect_ok "got $(wc -c <"$got") of 262144 bytes back, or different bytes, while write() took only part of each buffer ($(head -c 200 "$WORK/client.err")): write() returns how many bytes it took; write_all() must loop until all are written" \
-    cmp -s "$sent" "$got"
+  expect_same_bytes "while write() took only part of each buffer" "$sent" "$got" "write() returns how many bytes it took; write_all() must loop until all are written" client_stderr
 }
 
 test_clients_one_after_another() {
@@ -152,10 +153,10 @@ test_clients_one_after_another() {
     expect_echoed "client $i" "message number $i" "after a client leaves, the server must close that connection and go back to accept() for the next one" || return
   done
   expect_server_alive "after five clients"
-  expect_eq "the server logged $(grep -c '^Connected by ' "$SERVER_OUT") 'Connected by 127.0.0.1:PORT' lines for five clients: log one per accepted client" \
-    5 "$(grep -cE '^Connected by 127\.0\.0\.1:[0-9]+$' "$SERVER_OUT")"
-  expect_eq "the server logged $(grep -c '^Disconnected ' "$SERVER_OUT") 'Disconnected 127.0.0.1:PORT' lines for five clients: log one when each client has gone" \
-    5 "$(grep -cE '^Disconnected 127\.0\.0\.1:[0-9]+$' "$SERVER_OUT")"
+  expect_eq "the server logged $(count_lines '^Connected by ' "$SERVER_OUT") 'Connected by 127.0.0.1:PORT' lines for five clients: log one per accepted client" \
+    5 "$(count_lines '^Connected by 127\.0\.0\.1:[0-9]+$' "$SERVER_OUT")"
+  expect_eq "the server logged $(count_lines '^Disconnected ' "$SERVER_OUT") 'Disconnected 127.0.0.1:PORT' lines for five clients: log one when each client has gone" \
+    5 "$(count_lines '^Disconnected 127\.0\.0\.1:[0-9]+$' "$SERVER_OUT")"
 }
 
 test_second_client_waits() {
@@ -186,7 +187,7 @@ test_ipv6_loopback() {
   needs test_short_message test_one_byte_at_a_time
   start_server echo-server ::1 0 || return
   expect_match "the server should print 'Listening on [::1]:PORT' (IPv6 addresses in brackets)" \
-    '^Listening on \[::1\]:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+    '^Listening on \[::1\]:[1-9][0-9]*$' "$(head_line "$SERVER_OUT")"
   echo_once ::1 "$SERVER_PORT" "over IPv6"
   expect_echoed "over IPv6" "over IPv6" "use getaddrinfo() with AF_UNSPEC and struct sockaddr_storage, never a hard-coded AF_INET"
 }
@@ -209,8 +210,8 @@ test_server_tries_every_address() {
     fail_hint "getaddrinfo() returned 192.0.2.1 (which cannot be bound here) first and 127.0.0.1 second, and the server gave up: walk the whole ai_next list, closing the socket of each address that fails, until bind() and listen() work"
     return
   }
-  expect_match "the server should listen on the address that works, 127.0.0.1 (got: $(head -n 1 "$SERVER_OUT"))" \
-    '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+  expect_match "the server should listen on the address that works, 127.0.0.1 (got: $(head_line "$SERVER_OUT"))" \
+    '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head_line "$SERVER_OUT")"
   local out
   out=$(run_client "$CLIENT_WAIT" "$TOOLS/tcpdrive" 127.0.0.1 "$SERVER_PORT" <<<"first or second" 2>/dev/null)
   expect_eq "the server echoed '$out'" "first or second" "$out"
@@ -223,7 +224,7 @@ test_client_tries_every_address() {
   local out
   # The shim puts 127.0.0.2 first, where nothing listens: connect() is refused there.
   out=$(run_client_preload "$CLIENT_WAIT" "$TOOLS/deadfirst.so" echo-client 127.0.0.1 "$SERVER_PORT" "second address" 2>"$WORK/err")
-  expect_eq "got '$out' ($(head -c 200 "$WORK/err")) when getaddrinfo() returned 127.0.0.2, where nothing listens, before 127.0.0.1: when connect() fails, close that socket and try the next address in the ai_next list" \
+  expect_eq "got '$out' ($(start_of "$WORK/err")) when getaddrinfo() returned 127.0.0.2, where nothing listens, before 127.0.0.1: when connect() fails, close that socket and try the next address in the ai_next list" \
     "second address" "$out"
 }
 
@@ -260,7 +261,7 @@ test_restart_same_port() {
   stop_server
   wait $client
   start_server echo-server 127.0.0.1 "$port" || {
-    fail_hint "restarting on port $port failed ($(head -c 200 "$SERVER_ERR")): set SO_REUSEADDR before bind()"
+    fail_hint "restarting on port $port failed ($(start_of "$SERVER_ERR")): set SO_REUSEADDR before bind()"
     return
   }
   echo_once 127.0.0.1 "$port" "again"
@@ -324,7 +325,7 @@ test_stop_while_sending() {
   # stuck once its queue of unsent bytes stops growing (three looks alike, 0.1 s apart).
   setsid "$TOOLS/tcpdrive" --no-read --rcvbuf 4096 127.0.0.1 "$SERVER_PORT" </dev/zero >/dev/null 2>&1 &
   _track $!
-  for i in $(seq 1 $((200 * SLOW))); do
+  for ((i = 1; i <= 200 * SLOW; i++)); do
     queued=$(tcp_send_queue "$SERVER_PORT")
     if [ "$queued" -gt 0 ] && [ "$queued" = "$before" ]; then
       same=$((same + 1))
@@ -336,7 +337,7 @@ test_stop_while_sending() {
     nap 100
   done
   if [ "$queued" = 0 ]; then
-    fail_hint "the server never had an echo waiting to be sent to a client that does not read ($(tail -n 2 "$SERVER_ERR" | tr '\n' ' ')): does it accept, recv() and send back?"
+    fail_hint "the server never had an echo waiting to be sent to a client that does not read ($(tail_of "$SERVER_ERR" 2)): does it accept, recv() and send back?"
     return
   fi
   expect_stops_cleanly "while it had an echo to send to a client that never reads" "a blocking send() sleeps where no stop request reaches it; make the client's socket non-blocking, and when send() says EAGAIN wait with signals_wait_fd(fd, true), giving up when it returns 0 (a stop), not going round again"
@@ -370,7 +371,7 @@ test_out_of_descriptors() {
   shortage_end
   wait "$load" # mcload gives up by itself after 30 s without progress
   rc=$?
-  expect_eq "once descriptors were free again, the 8 waiting clients did not all get their echo (mcload exited $rc: $(head -c 200 "$WORK/load.err")): after a shortage keep trying accept(), every second" \
+  expect_eq "once descriptors were free again, the 8 waiting clients did not all get their echo (mcload exited $rc: $(start_of "$WORK/load.err")): after a shortage keep trying accept(), every second" \
     0 "$rc"
   stop_server
   expect_eq "after the shortage, SIGTERM: the server exited $SERVER_STATUS, not 0" 0 "$SERVER_STATUS"

@@ -48,7 +48,7 @@ hold_clients() {
   mcload_background "$name" "$@"
   wait_for_line "$WORK/$name.out" '^mcload: holding' "$wait" "$BG_PID" && return 0
   server_gone && return 1
-  fail_hint "$hint (mcload said: $(last_lines "$WORK/$name.err" 2 | tr '\n' ' '))"
+  fail_hint "$hint (mcload said: $(tail_of "$WORK/$name.err" 2))"
   return 1
 }
 
@@ -60,7 +60,7 @@ expect_mcload_ok() {
   local what=$1 why
   if [ "$MCLOAD_STATUS" = 0 ]; then passed_check; return 0; fi
   if ! server_alive; then
-    fail_hint "$what: the server is not running any more (its stderr ends: $(tail -n 2 "$SERVER_ERR" 2>/dev/null | tr '\n' ' ' | cut -c1-200))"
+    fail_hint "$what: the server is not running any more (its stderr ends: $(tail_of "$SERVER_ERR" 2 200))"
     return 1
   fi
   why=$(head -n 2 "$MCLOAD_ERR" | tr '\n' ' ' | cut -c1-300)
@@ -83,12 +83,24 @@ expect_mcload_ok() {
 # and returns 0 (true); otherwise returns 1.
 server_gone() {
   server_alive && return 1
-  fail_hint "the server is not running any more (its stderr ends: $(tail -n 2 "$SERVER_ERR" 2>/dev/null | tr '\n' ' ' | cut -c1-200))"
+  fail_hint "the server is not running any more (its stderr ends: $(tail_of "$SERVER_ERR" 2 200))"
   return 0
 }
 
 # client_said: the client's first distinct stderr lines, shortened, for a hint.
-client_said() { awk '!seen[$0]++' "$ERR" 2>/dev/null | head -n 2 | tr '\n' ' ' | cut -c1-200; }
+client_said() {
+  local line out= n=0
+  local -A seen=()
+  _small_lines "$ERR" || _LINES=("(it printed 64 KiB or more on stderr)")
+  for line in "${_LINES[@]}"; do
+    [ -z "${seen[$line]:-}" ] || continue
+    seen[$line]=1
+    out+="${out:+ }$line"
+    n=$((n + 1))
+    [ $n -lt 2 ] || break
+  done
+  printf '%s' "${out:0:200}"
+}
 
 # run_multiconn_client ARGS...: runs the client under test (with the LD_PRELOAD shim
 # CLIENT_PRELOAD when set, as SERVER_PRELOAD does for a server); sets CLIENT_STATUS, and OUT
@@ -284,7 +296,7 @@ test_spurious_eagain() {
   start_server multiconn-server || return
   mcload 60 --conns 10 --max-bytes 100000 --max-chunk 5000 --seed 35
   expect_mcload_ok "with accept(), recv() and send() failing now and then with EAGAIN" || return
-  expect_eq "the server reported an error for EAGAIN ($(grep -m1 'temporarily unavailable' "$SERVER_ERR" | cut -c1-160)): EAGAIN (or EWOULDBLOCK) from a non-blocking call means 'nothing now': end this accept loop, or try this socket again on the next round" \
+  expect_eq "the server reported an error for EAGAIN ($(first_line "$SERVER_ERR" 'temporarily unavailable' 160)): EAGAIN (or EWOULDBLOCK) from a non-blocking call means 'nothing now': end this accept loop, or try this socket again on the next round" \
     0 "$(count_lines 'temporarily unavailable' "$SERVER_ERR")"
 }
 
@@ -310,7 +322,7 @@ test_connect_and_close() {
   needs test_one_client
   start_server multiconn-server || return
   local i
-  for i in $(seq 1 20); do
+  for ((i = 1; i <= 20; i++)); do
     run_client 10 "$TOOLS/tcpdrive" --no-read 127.0.0.1 "$SERVER_PORT" </dev/null >/dev/null 2>&1
     run_client 10 "$TOOLS/tcpdrive" --reset 127.0.0.1 "$SERVER_PORT" </dev/null >/dev/null 2>&1
   done
@@ -413,7 +425,7 @@ test_sigterm_and_sigint() {
     expect_eq "after SIG$sig the server's exit status was $SERVER_STATUS: leave the loop when pselect() fails with EINTR and signals_stop_requested() is true, close everything, exit 0" \
       0 "$SERVER_STATUS"
     expect_match "the server did not print 'Shutting down' as its last line after SIG$sig" \
-      '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+      '^Shutting down$' "$(last_line "$SERVER_OUT")"
     expect_eq "after SIG$sig only $(count_lines 'closed by the server$' "$WORK/held.$sig.out") of 3 open connections were closed: on shutdown, close every client's socket (and free its state)" \
       3 "$(count_lines 'closed by the server$' "$WORK/held.$sig.out")"
   done
@@ -504,9 +516,9 @@ expect_client_report() {
       return 1
     fi
   done
-  expect_eq "$ok of $n connections were reported intact, $intact expected ($(grep -m1 FAILED "$OUT" | cut -c1-150))" "$intact" "$ok" || return 1
+  expect_eq "$ok of $n connections were reported intact, $intact expected ($(first_line "$OUT" FAILED 150))" "$intact" "$ok" || return 1
   expect_eq "$bad of $n connections were reported FAILED, $((n - intact)) expected" "$((n - intact))" "$bad" || return 1
-  expect_match "no summary line 'Summary: $intact of $n connections ...'" "^Summary: $intact of $n " "$(tail -n 1 "$OUT")"
+  expect_match "no summary line 'Summary: $intact of $n connections ...'" "^Summary: $intact of $n " "$(last_line "$OUT")"
 }
 
 test_client_default_messages() {
@@ -529,7 +541,7 @@ test_client_messages_and_random() {
   expect_eq "with messages 'alpha ', '-beta-', 'gamma' each connection sends 17 bytes" \
     2 "$(count_lines '^Connection [0-9]+: sent 17 bytes' "$OUT")"
   run_multiconn_client -r 1048576 127.0.0.1 "$SERVER_PORT" 4
-  expect_eq "multiconn-client -r 1048576 $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150)): send() may take only part of 1 MiB; keep sending from where it stopped, while reading the echo" \
+  expect_eq "multiconn-client -r 1048576 $(exit_story "$CLIENT_STATUS") ($(first_line "$OUT" FAILED 150)): send() may take only part of 1 MiB; keep sending from where it stopped, while reading the echo" \
     0 "$CLIENT_STATUS"
   expect_client_report 4 4
 }
@@ -539,7 +551,7 @@ test_client_against_its_server() {
   needs test_one_client test_client_default_messages
   start_server multiconn-server || return
   run_multiconn_client -r 200000 127.0.0.1 "$SERVER_PORT" 10
-  expect_eq "multiconn-client against multiconn-server $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
+  expect_eq "multiconn-client against multiconn-server $(exit_story "$CLIENT_STATUS") ($(first_line "$OUT" FAILED 150))" \
     0 "$CLIENT_STATUS"
   expect_client_report 10 10
 }
@@ -549,7 +561,7 @@ test_client_many_connections() {
   needs test_client_default_messages
   start_kit_echo || return
   run_multiconn_client -r 5000 127.0.0.1 "$SERVER_PORT" 150
-  expect_eq "multiconn-client with 150 connections $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150))" \
+  expect_eq "multiconn-client with 150 connections $(exit_story "$CLIENT_STATUS") ($(first_line "$OUT" FAILED 150))" \
     0 "$CLIENT_STATUS"
   expect_client_report 150 150
 }
@@ -563,7 +575,7 @@ test_client_opens_all_at_once() {
     fail_hint "the client hung: it must start every connect() before waiting for any echo (non-blocking connect, then select())"
     return
   fi
-  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150)): start all connections, then serve them all from one select() loop" \
+  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") ($(first_line "$OUT" FAILED 150)): start all connections, then serve them all from one select() loop" \
     0 "$CLIENT_STATUS"
   expect_client_report 5 5
 }
@@ -586,7 +598,7 @@ test_client_next_address() {
   needs test_client_default_messages
   start_kit_echo || return
   CLIENT_PRELOAD=$TOOLS/deadfirst.so run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
-  expect_eq "with a first address where connect() is refused (127.0.0.2) and the server's next, multiconn-client $(exit_story "$CLIENT_STATUS") ($(grep -m1 FAILED "$OUT" | cut -c1-150)): once select() reports the socket writable, ask getsockopt(SO_ERROR) how the connect ended, and on an error close it and connect to the next address" \
+  expect_eq "with a first address where connect() is refused (127.0.0.2) and the server's next, multiconn-client $(exit_story "$CLIENT_STATUS") ($(first_line "$OUT" FAILED 150)): once select() reports the socket writable, ask getsockopt(SO_ERROR) how the connect ended, and on an error close it and connect to the next address" \
     0 "$CLIENT_STATUS"
   expect_client_report 3 3
 }
@@ -606,7 +618,7 @@ test_client_byte_by_byte_echo() {
   needs test_client_default_messages
   start_kit_echo --trickle || return
   run_multiconn_client 127.0.0.1 "$SERVER_PORT" 3
-  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") when the echo came one byte per packet ($(grep -m1 FAILED "$OUT" | cut -c1-150)): keep reading until the connection has got back as many bytes as it sent" \
+  expect_eq "multiconn-client $(exit_story "$CLIENT_STATUS") when the echo came one byte per packet ($(first_line "$OUT" FAILED 150)): keep reading until the connection has got back as many bytes as it sent" \
     0 "$CLIENT_STATUS"
   expect_client_report 3 3
 }

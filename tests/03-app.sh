@@ -49,18 +49,38 @@ json_request() {
 
 # ---- talking to app-server --------------------------------------------------------------
 
-# ask FILE [TCPDRIVE-OPTIONS...]: sends FILE to the server with tcpdrive (which then
-# half-closes, unless told --no-shutdown, and reads until the server closes) and checks the
-# response with appwire. Sets DRIVE_STATUS (124: no close in time), CHECK (appwire's lines),
-# CHECK_STATUS (0 well-formed, 1 malformed, 3 no response at all) and CHECK_ERR (why).
+# ask FILE [DRIVE-OPTIONS...]: sends FILE to the server and checks the response, both with
+# `appwire ask` (it drives the connection as tcpdrive does: then half-closes, unless told
+# --no-shutdown, and reads until the server closes). Sets DRIVE_STATUS (124: no close in
+# time), CHECK (appwire's lines), CHECK_STATUS (0 well-formed, 1 malformed, 3 no response
+# at all) and CHECK_ERR (why).
 ask() {
-  local req=$1 resp=$WORK/response.$RANDOM
+  local req=$1
   shift
-  run_client "$REACT_WAIT" "$TOOLS/tcpdrive" "$@" --send "$req" --output "$resp" \
-    "$SERVER_HOST" "$SERVER_PORT" 2>>"$WORK/tcpdrive.err"
-  DRIVE_STATUS=$CLIENT_STATUS
-  CHECK=$("$WIRE" check --input "$resp" 2>"$WORK/check.err")
+  _ask --send "$req" "$@"
+}
+
+# ask_for ACTION VALUE [DRIVE-OPTIONS...]: ask, for the protocol's request for ACTION VALUE
+# (appwire makes it: no request file).
+ask_for() {
+  local action=$1 value=$2
+  shift 2
+  _ask --request "$action" "$value" "$@"
+}
+
+# _ask APPWIRE-ASK-OPTIONS...: ask and ask_for: `appwire ask` with the server's address.
+_ask() {
+  "$WIRE" ask --limit $((REACT_WAIT * SLOW)) --output "$WORK/response.$RANDOM" "$@" \
+    "$SERVER_HOST" "$SERVER_PORT" >"$WORK/check.out" 2>"$WORK/check.err"
   CHECK_STATUS=$?
+  IFS= read -r -d '' CHECK <"$WORK/check.out"
+  CHECK=${CHECK%$'\n'}
+  DRIVE_STATUS=1
+  if [[ $CHECK == 'drive: '* ]]; then
+    DRIVE_STATUS=${CHECK%%$'\n'*}
+    DRIVE_STATUS=${DRIVE_STATUS#drive: }
+    [[ $CHECK == *$'\n'* ]] && CHECK=${CHECK#*$'\n'} || CHECK=
+  fi
   read -r -N 300 CHECK_ERR <"$WORK/check.err"
 }
 
@@ -94,15 +114,8 @@ expect_answer() {
 }
 
 # ask_good WHAT ACTION VALUE LINE: asks the protocol's request for ACTION VALUE, expects LINE.
-# (Each request is made once per test: many tests ask the same good one after each case.)
-declare -A _good_requests=()
 ask_good() {
-  local key=$2$'\t'$3
-  if [ -z "${_good_requests[$key]:-}" ]; then
-    _good_requests[$key]=good.${#_good_requests[@]}.req
-    request "${_good_requests[$key]}" "$2" "$3" >/dev/null
-  fi
-  ask "$WORK/${_good_requests[$key]}"
+  ask_for "$2" "$3"
   expect_answer "$1" "$4"
 }
 
@@ -110,7 +123,7 @@ ask_good() {
 # the first BYTES (default 25) of a search request and then waits, never sending the rest.
 hold_half_request() {
   head -c "${2:-25}" "$(request "$1.req" search ring)" >"$WORK/$1.half"
-  setsid timeout 120 "$TOOLS/tcpdrive" --no-shutdown --send "$WORK/$1.half" --output /dev/null \
+  setsid "$TOOLS/tcpdrive" --limit 120 --no-shutdown --send "$WORK/$1.half" --output /dev/null \
     127.0.0.1 "$SERVER_PORT" >/dev/null 2>&1 </dev/null &
   _track $!
 }
@@ -202,7 +215,7 @@ expect_client_rejects() {
   fi
   expect_eq "$1: app-client $(exit_story "$CLIENT_STATUS") (output '$OUT'), expected 1: a malformed response is a protocol error" 1 "$CLIENT_STATUS" || return 1
   expect_ok "$1: app-client printed no reason on stderr: say what was wrong with the response" test -n "$ERR" || return 1
-  if grep -q '^Got ' <<<"$OUT"; then
+  if _line_matches '^Got ' "$OUT"; then
     fail_hint "$1: app-client printed '$OUT' for a malformed response"
     return 1
   fi
@@ -258,7 +271,7 @@ test_spurious_eagain() {
   start_server app-server || return
   ask_good "search morpheus, with accept(), recv() and send() failing now and then with EAGAIN" \
     search morpheus "result: $MORPHEUS_ANSWER" || return
-  expect_eq "the server reported an error for EAGAIN ($(grep -m1 'temporarily unavailable' "$SERVER_ERR" | cut -c1-160)): EAGAIN (or EWOULDBLOCK) from a non-blocking call means 'nothing now': try this socket again when select() reports it ready" \
+  expect_eq "the server reported an error for EAGAIN ($(first_line "$SERVER_ERR" 'temporarily unavailable' 160)): EAGAIN (or EWOULDBLOCK) from a non-blocking call means 'nothing now': try this socket again when select() reports it ready" \
     0 "$(count_lines 'temporarily unavailable' "$SERVER_ERR")"
 }
 
@@ -380,10 +393,10 @@ test_request_one_byte_at_a_time() {
   describe "a request that arrives one byte per recv() is answered"
   needs test_search_morpheus
   start_server app-server || return
-  ask "$(request slow.req search morpheus)" --split 1 --delay-us 300
+  ask_for search morpheus --split 1 --delay-us 300
   expect_answer "a search sent one byte at a time" "result: $MORPHEUS_ANSWER" ||
     fail_hint "keep each connection's partial message between recv() calls: the protoheader itself may come one byte at a time"
-  ask "$(request slowbin.req double 7)" --split 1 --delay-us 300
+  ask_for double 7 --split 1 --delay-us 300
   expect_answer "a binary request sent one byte at a time" "content: First 10 bytes of request: double7"
 }
 
@@ -393,7 +406,7 @@ test_request_random_splits() {
   start_server app-server || return
   local seed
   for seed in 1 2 3 4 5; do
-    ask "$(request split$seed.req search "$EMOJI_DOG")" --split random --max-chunk 6 --seed $seed --delay-us 200
+    ask_for search "$EMOJI_DOG" --split random --max-chunk 6 --seed $seed --delay-us 200
     expect_answer "a search split at random (seed $seed)" "result: $DOG_ANSWER" || return
   done
 }
@@ -644,7 +657,7 @@ test_ipv6() {
   describe "the server works over IPv6 and logs peers as [::1]:PORT"
   needs test_search_morpheus
   start_server app-server ::1 0 || return
-  ask "$(request v6.req search ring)"
+  ask_for search ring
   expect_answer "a search over IPv6" "result: $RING_ANSWER"
   run_client "$REACT_WAIT" "$TOOLS/tcpdrive" --no-shutdown --send "$(frame v6bad.req --header 'nope')" --output /dev/null ::1 "$SERVER_PORT"
   wait_for_error_line 0
@@ -742,7 +755,7 @@ test_client_search() {
   if grep -q '^bad request' "$WIRE_LOG"; then
     fail_hint "the test server refused app-client's request: $(grep '^bad request' "$WIRE_LOG")"
   fi
-  expect_ok "the request should hold action 'search' and value 'morpheus' (got: $(tr '\n' ' ' <"$WIRE_LOG")): content {\"action\": \"search\", \"value\": VALUE}, content-type text/json" \
+  expect_ok "the request should hold action 'search' and value 'morpheus' (got: $(tail_of "$WIRE_LOG" 20)): content {\"action\": \"search\", \"value\": VALUE}, content-type text/json" \
     grep -qxF 'value: morpheus' "$WIRE_LOG"
 }
 
@@ -752,7 +765,7 @@ test_client_search_emoji() {
   start_wire_server || return
   client "$WIRE_PORT" search "$EMOJI_DOG"
   expect_client_prints "search 🐶" "Got result: $DOG_ANSWER"
-  expect_ok "the request's value should be the 4 UTF-8 bytes of 🐶 (got: $(tr '\n' ' ' <"$WIRE_LOG"))" \
+  expect_ok "the request's value should be the 4 UTF-8 bytes of 🐶 (got: $(tail_of "$WIRE_LOG" 20))" \
     grep -qxF "value: $EMOJI_DOG" "$WIRE_LOG"
 }
 
@@ -762,7 +775,7 @@ test_client_search_long_value() {
   start_wire_server || return
   client "$WIRE_PORT" search "$LONG_VALUE"
   expect_client_prints "search (300 'é', a quote and a backslash)" "Got result: No match for '$LONG_VALUE'."
-  expect_ok "the request's value should be exactly the 300 'é' (600 bytes), the quotes and the backslash (got: $(cut -c1-160 "$WIRE_LOG" | tr '\n' ' ')): build the content with jansson (json_pack()), which escapes quotes and backslashes, never with a fixed-size buffer or by hand" \
+  expect_ok "the request's value should be exactly the 300 'é' (600 bytes), the quotes and the backslash (got: $(tail_of "$WIRE_LOG" 20 160)): build the content with jansson (json_pack()), which escapes quotes and backslashes, never with a fixed-size buffer or by hand" \
     grep -qxF "value: $LONG_VALUE" "$WIRE_LOG"
 }
 
@@ -772,7 +785,7 @@ test_client_binary() {
   start_wire_server || return
   client "$WIRE_PORT" double 7
   expect_client_prints "double 7" "Got response: First 10 bytes of request: double7"
-  expect_ok "the request should be binary content 'double7' (got: $(tr '\n' ' ' <"$WIRE_LOG")): content-type binary/custom-client-binary-type, encoding binary, the bytes of ACTION then VALUE" \
+  expect_ok "the request should be binary content 'double7' (got: $(tail_of "$WIRE_LOG" 20)): content-type binary/custom-client-binary-type, encoding binary, the bytes of ACTION then VALUE" \
     grep -qxF 'content: double7' "$WIRE_LOG"
 }
 
@@ -889,7 +902,7 @@ test_sigterm_shutdown() {
   stop_server
   expect_eq "the server's exit status after SIGTERM was $SERVER_STATUS: a signal makes select() fail with EINTR; leave the loop, close every connection and the listener, exit 0" \
     0 "$SERVER_STATUS"
-  expect_match "the server did not print 'Shutting down' last" '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+  expect_match "the server did not print 'Shutting down' last" '^Shutting down$' "$(last_line "$SERVER_OUT")"
   expect_no_eintr_noise
 }
 
@@ -903,10 +916,10 @@ test_server_valgrind_good() {
   REACT_WAIT=$((REACT_WAIT * 4))
   ask_good "under valgrind, search morpheus (the basic job: see the functional tests)" search morpheus "result: $MORPHEUS_ANSWER"
   # Traffic of every kind; what comes back is the functional tests' business.
-  ask "$(request v1.req search morpheus)" --split 1 --delay-us 100
-  ask "$(request v2.req search "$EMOJI_DOG")"
-  ask "$(request v3.req search who)"
-  ask "$(request v4.req double 7)"
+  ask_for search morpheus --split 1 --delay-us 100
+  ask_for search "$EMOJI_DOG"
+  ask_for search who
+  ask_for double 7
   ask "$(json_request v5.req '{"action": "jump"}')"
   run_client 60 "$WIRE" crowd 127.0.0.1 "$SERVER_PORT" 12 >/dev/null 2>"$WORK/crowd.err"
   stop_server

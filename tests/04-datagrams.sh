@@ -53,8 +53,11 @@ stop_lossy() {
   wait_until 10 _gone "$LOSSY_PID"
   wait "$LOSSY_PID" 2>/dev/null
   LOSSY_PID=
-  TALLY_PROBES=$(sed -n 's/^tally probes=\([0-9]*\) .*/\1/p' "$LOSSY_OUT")
-  TALLY_ANSWERED=$(sed -n 's/^tally .* answered=\([0-9]*\)$/\1/p' "$LOSSY_OUT")
+  TALLY_PROBES= TALLY_ANSWERED=
+  local re='^tally probes=([0-9]+) (.* )?answered=([0-9]+)$'
+  if first_match "$LOSSY_OUT" "$re" && [[ $MATCH =~ $re ]]; then
+    TALLY_PROBES=${BASH_REMATCH[1]} TALLY_ANSWERED=${BASH_REMATCH[3]}
+  fi
 }
 
 # lossy_story: what lossy did to the datagrams, in one line, for a hint.
@@ -76,8 +79,22 @@ run_ping() {
 
 # ping_said [N]: the last N (default 4) lines udp-ping printed, on one line, for a hint.
 ping_said() {
-  local out
-  out=$( (cat "$PING_OUT" "$PING_ERR") 2>/dev/null | tail -n "${1:-4}" | cut -c1-120 | tr '\n' '|' | sed 's/|$//; s/|/ | /g')
+  local all
+  _tail_lines "$PING_OUT" "${1:-4}"
+  all=("${_TAIL[@]}")
+  _tail_lines "$PING_ERR" "${1:-4}"
+  all+=("${_TAIL[@]}")
+  _said_lines 120 "${all[@]: -${1:-4}}"
+}
+
+# _said_lines WIDTH LINE...: the LINEs, each cut to WIDTH characters, joined by " | ";
+# "(nothing)" when there are none.
+_said_lines() {
+  local width=$1 line out=
+  shift
+  for line; do
+    out+="${out:+ | }${line:0:$width}"
+  done
   echo "${out:-(nothing)}"
 }
 
@@ -152,9 +169,12 @@ dgram() {
 
 # server_said [N]: the server's last N (default 2) lines, stdout and stderr, for a hint.
 server_said() {
-  local out
-  out=$( (tail -n "${1:-2}" "$SERVER_OUT"; tail -n "${1:-2}" "$SERVER_ERR") 2>/dev/null | cut -c1-140 | tr '\n' '|' | sed 's/|$//; s/|/ | /g')
-  echo "${out:-(nothing)}"
+  local all
+  _tail_lines "$SERVER_OUT" "${1:-2}"
+  all=("${_TAIL[@]}")
+  _tail_lines "$SERVER_ERR" "${1:-2}"
+  all+=("${_TAIL[@]}")
+  _said_lines 140 "${all[@]}"
 }
 
 # echo_datagram FILE WHAT: sends FILE as one datagram to the server and checks that exactly
@@ -172,12 +192,22 @@ echo_datagram() {
     fi
     return 1
   fi
-  expect_ok "$what: $(bytes_story "$sent" "$REPLY"): send back exactly the n bytes the receive returned, as one datagram" \
-    cmp -s "$sent" "$REPLY"
+  expect_same_bytes "$what" "$sent" "$REPLY" "send back exactly the n bytes the receive returned, as one datagram"
 }
 
 # unix_files: the socket files in RUN_DIR, one line each (nothing if none).
 unix_files() { (cd "$RUN_DIR" && find . -type s | sed 's|^\./||' | sort); }
+
+# left_socket_files [SKIP]: the socket files in RUN_DIR on one line, but lossy's and, unless
+# SKIP is "lossy" alone, the server's echo.sock: what a client left behind.
+left_socket_files() {
+  local f out=
+  while IFS= read -r f; do
+    [[ $f == lossy* || ($f == echo.sock && ${1:-} != lossy) ]] && continue
+    out+="$f "
+  done < <(unix_files)
+  printf '%s' "$out"
+}
 
 # start_client_bg NAME ARGS...: starts udp-ping ARGS in the background, in its own process
 # group (stopped in tearDown); its output goes to $WORK/NAME.out and .err. Sets BG_JOB.
@@ -204,8 +234,8 @@ test_usage() {
 test_first_datagram() {
   describe "the server announces 'Listening on 127.0.0.1:PORT' and echoes a datagram"
   start_server udp-echo-server 127.0.0.1 0 || return
-  expect_match "the first line was '$(head -n 1 "$SERVER_OUT")': it must be exactly 'Listening on 127.0.0.1:PORT' with the port getsockname() gives after bind()" \
-    '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+  expect_match "the first line was '$(head_line "$SERVER_OUT")': it must be exactly 'Listening on 127.0.0.1:PORT' with the port getsockname() gives after bind()" \
+    '^Listening on 127\.0\.0\.1:[1-9][0-9]*$' "$(head_line "$SERVER_OUT")"
   printf 'hello, datagram' >"$WORK/hello"
   echo_datagram "$WORK/hello" "a 15-byte datagram"
 }
@@ -236,8 +266,7 @@ test_echo_largest() {
     fail_hint "a 65,507-byte datagram got no echo within 5 s (the server said: $(server_said)): the buffer must hold the largest UDP datagram (65,507 bytes over IPv4); with a smaller one the datagram is cut and, rightly, not echoed"
     return
   fi
-  expect_ok "the 65,507-byte datagram: $(bytes_story "$sent" "$REPLY.1"): receive into a buffer of at least 65,507 bytes and send back all n bytes" \
-    cmp -s "$sent" "$REPLY.1"
+  expect_same_bytes "the 65,507-byte datagram" "$sent" "$REPLY.1" "receive into a buffer of at least 65,507 bytes and send back all n bytes"
 }
 
 test_echo_empty_datagram() {
@@ -250,7 +279,7 @@ test_echo_empty_datagram() {
     fail_hint "an empty datagram got no echo (the server $(server_alive && echo 'is running' || echo "$(server_end_story)"); it said: $(server_said)): on a datagram socket, receiving 0 bytes means an empty datagram arrived, not that a peer closed anything (there is no connection): send back an empty datagram"
     return
   fi
-  expect_eq "the echo of an empty datagram had $(wc -c <"$WORK/empty.reply.1") bytes" 0 "$(wc -c <"$WORK/empty.reply.1")"
+  expect_ok "the echo of an empty datagram was not empty ('$(start_of "$WORK/empty.reply.1" 60)')" test ! -s "$WORK/empty.reply.1"
   expect_server_alive "after an empty datagram"
 }
 
@@ -300,8 +329,8 @@ test_log_lines() {
   local from
   from=$(sed -n 's/^client //p' "$DGRAM_OUT")
   wait_until 5 grep -q "^Echoed a datagram of 7 bytes to 127\.0\.0\.1:[0-9]*\$" "$SERVER_OUT"
-  expect_eq "the server logged $(grep -c '^Echoed a datagram of ' "$SERVER_OUT") 'Echoed a datagram of N bytes to ADDR' lines for 3 datagrams (its output ends: $(server_said 3)): log one line per datagram echoed, with its size and the sender's address" \
-    3 "$(grep -cE '^Echoed a datagram of (7|1234) bytes to 127\.0\.0\.1:[0-9]+$' "$SERVER_OUT")"
+  expect_eq "the server logged $(count_lines '^Echoed a datagram of ' "$SERVER_OUT") 'Echoed a datagram of N bytes to ADDR' lines for 3 datagrams (its output ends: $(server_said 3)): log one line per datagram echoed, with its size and the sender's address" \
+    3 "$(count_lines '^Echoed a datagram of (7|1234) bytes to 127\.0\.0\.1:[0-9]+$' "$SERVER_OUT")"
   expect_eq "the log names the sender as '$(sed -n 's/^Echoed a datagram of 7 bytes to //p' "$SERVER_OUT" | head -n 1)', the client was ${from:-?}: format the address recvmsg() gave with dgram_format()" \
     2 "$(grep -cF "Echoed a datagram of 7 bytes to ${from:-?}" "$SERVER_OUT")"
 }
@@ -310,8 +339,8 @@ test_ipv6() {
   describe "the server works over IPv6 on ::1"
   needs test_first_datagram
   start_server udp-echo-server ::1 0 || return
-  expect_match "the first line was '$(head -n 1 "$SERVER_OUT")', not 'Listening on [::1]:PORT': look the address up with getaddrinfo() (AF_UNSPEC) and open the socket in its family" \
-    '^Listening on \[::1\]:[1-9][0-9]*$' "$(head -n 1 "$SERVER_OUT")"
+  expect_match "the first line was '$(head_line "$SERVER_OUT")', not 'Listening on [::1]:PORT': look the address up with getaddrinfo() (AF_UNSPEC) and open the socket in its family" \
+    '^Listening on \[::1\]:[1-9][0-9]*$' "$(head_line "$SERVER_OUT")"
   printf 'over IPv6' >"$WORK/v6"
   echo_datagram "$WORK/v6" "a datagram over IPv6"
 }
@@ -335,8 +364,8 @@ test_unix_path_server() {
   needs test_first_datagram
   in_run_dir || return
   start_server udp-echo-server unix:echo.sock || return
-  expect_eq "the first line was '$(head -n 1 "$SERVER_OUT")': for a Unix socket it must be 'Listening on unix:PATH' (dgram_format() of getsockname()'s address)" \
-    "Listening on unix:echo.sock" "$(head -n 1 "$SERVER_OUT")"
+  expect_eq "the first line was '$(head_line "$SERVER_OUT")': for a Unix socket it must be 'Listening on unix:PATH' (dgram_format() of getsockname()'s address)" \
+    "Listening on unix:echo.sock" "$(head_line "$SERVER_OUT")"
   expect_ok "no socket file echo.sock appeared in the server's folder (there is: $(unix_files | tr '\n' ' ')): bind() an AF_UNIX datagram socket to the path" \
     test -S "$RUN_DIR/echo.sock"
   printf 'over a socket file' >"$WORK/u"
@@ -345,7 +374,7 @@ test_unix_path_server() {
     fail_hint "a datagram from unix:client.sock got no echo (the server said: $(server_said)): the same recvmsg() and sendto() work on AF_UNIX; the sender's address is its socket file"
     return
   fi
-  expect_ok "over unix:echo.sock: $(bytes_story "$WORK/u" "$WORK/r.1")" cmp -s "$WORK/u" "$WORK/r.1"
+  expect_same_bytes "over unix:echo.sock" "$WORK/u" "$WORK/r.1"
 }
 
 test_unix_abstract_server() {
@@ -355,14 +384,14 @@ test_unix_abstract_server() {
   local name
   name=$(abstract_name)
   start_server udp-echo-server "unix:@$name" || return
-  expect_eq "the first line was '$(head -n 1 "$SERVER_OUT")'" "Listening on unix:@$name" "$(head -n 1 "$SERVER_OUT")"
+  expect_eq "the first line was '$(head_line "$SERVER_OUT")'" "Listening on unix:@$name" "$(head_line "$SERVER_OUT")"
   printf 'by an abstract name' >"$WORK/a"
   dgram --send "$WORK/a" --out "$WORK/r" --wait 5000
   if [ "$DGRAM_STATUS" != 0 ]; then
     fail_hint "a datagram to unix:@$name got no echo (the server said: $(server_said)): an abstract name is a sockaddr_un whose sun_path starts with a NUL byte, and whose length covers exactly the name (dgram_unix_addr() builds it)"
     return
   fi
-  expect_ok "over unix:@$name: $(bytes_story "$WORK/a" "$WORK/r.1")" cmp -s "$WORK/a" "$WORK/r.1"
+  expect_same_bytes "over unix:@$name" "$WORK/a" "$WORK/r.1"
   expect_eq "socket files appeared in the server's folder ($(unix_files | tr '\n' ' ')) although the name is abstract: an abstract name has no file" \
     "" "$(unix_files)"
 }
@@ -380,8 +409,7 @@ test_oversize_unix_datagram() {
     fail_hint "after a 70,000-byte datagram, a small one got no echo (the server $(server_alive && echo 'is running' || server_end_story); it said: $(server_said)): a datagram too large for the buffer concerns that datagram only"
     return
   fi
-  expect_ok "the first echo after a 70,000-byte datagram was $(wc -c <"$WORK/r.1") bytes, not the 17-byte datagram that followed it: the server echoed the big one cut to its buffer's size. recvmsg() sets MSG_TRUNC in msg_flags when a datagram did not fit: log it and drop it" \
-    cmp -s "$WORK/after" "$WORK/r.1"
+  expect_same_bytes "the first echo after a 70,000-byte datagram should be the 17-byte datagram that followed it" "$WORK/after" "$WORK/r.1" "the server echoed the big one cut to its buffer's size? recvmsg() sets MSG_TRUNC in msg_flags when a datagram did not fit: log it and drop it"
   expect_match "the server logged nothing saying the 70,000-byte datagram was too large (its output: $(server_said 3)): log 'Dropped a datagram from ADDR: larger than 65536 bytes'" \
     'larger than' "$(text_of "$SERVER_OUT" "$SERVER_ERR")"
 }
@@ -501,7 +529,7 @@ test_sigterm_under_flood() {
   setsid "$TOOLS/dgramc" --flood --clients 4 --count 200000 --size 64 "$SERVER_ADDR" \
     >"$WORK/flood.out" 2>&1 </dev/null &
   _track $!
-  wait_until 10 bash -c "[ \$(grep -c '^Echoed' '$SERVER_OUT') -ge 100 ]"
+  wait_for_count '^Echoed' "$SERVER_OUT" 100 10
   expect_stops_cleanly "while four clients flooded it" "the stop must get in however busy the server is: go back to signals_wait_fd() after each datagram (it returns 0 once a stop is requested), never loop on the socket without it"
 }
 
@@ -513,13 +541,13 @@ test_ping_basic() {
   run_ping -c 3 -i 0.05 -W 2
   expect_ping_finished "3 probes to the kit's echo server" || return
   local lines summary probes
-  lines=$(grep -cE "^56 bytes from 127\\.0\\.0\\.1:${PING_TARGET[1]}: seq=[123] time=[0-9.]+ ms$" "$PING_OUT")
+  lines=$(count_lines "^56 bytes from 127\\.0\\.0\\.1:${PING_TARGET[1]}: seq=[123] time=[0-9.]+ ms$" "$PING_OUT")
   summary=$(summary_of "$PING_OUT")
-  probes=$(grep -c '^up ' "$WORK/probes" 2>/dev/null)
+  probes=$(count_lines '^up ' "$WORK/probes")
   # Probes counted lost without the line each lost probe gets when its time is up: the run
   # ended before their echoes could come.
   if [[ $summary =~ ^3\ sent,\ [0-9]+\ received,\ ([1-9][0-9]*)\ lost ]] &&
-    [ "$(grep -c '^no echo of seq=' "$PING_OUT")" -lt "${BASH_REMATCH[1]}" ]; then
+    [ "$(count_lines '^no echo of seq=' "$PING_OUT")" -lt "${BASH_REMATCH[1]}" ]; then
     fail_hint "udp-ping said '$summary' although the kit's echo server answered every probe at once (it printed: $(ping_said 5)): a probe is lost only once its timeout has passed without an echo (expire()), and the run ends only when every probe is answered or lost"
     return
   fi
@@ -648,8 +676,8 @@ test_ping_unix_path() {
   run_ping -c 4 -i 0.05 -W 1
   expect_counts "4 probes to unix:echo.sock, the 2nd dropped" 4 3 1 "A Unix datagram client must bind an address of its own (a socket file next to the server's), or the server has nowhere to send the echo." ||
     return
-  expect_eq "after udp-ping exited, its socket files were left behind: $(unix_files | grep -v '^echo.sock$' | grep -v '^lossy' | tr '\n' ' ')- unlink() the file bind() made, at exit" \
-    "" "$(unix_files | grep -v '^echo.sock$' | grep -v '^lossy')"
+  expect_eq "after udp-ping exited, its socket files were left behind: $(left_socket_files)- unlink() the file bind() made, at exit" \
+    "" "$(left_socket_files)"
 }
 
 test_ping_unix_abstract() {
@@ -660,8 +688,8 @@ test_ping_unix_abstract() {
   run_ping -c 3 -i 0.05 -W 2
   expect_counts "3 probes to an abstract name" 3 3 0 "For an abstract server, bind an abstract name of your own (dgram_unix_addr() with abstract = true)." ||
     return
-  expect_eq "udp-ping made socket files for an abstract server: $(unix_files | grep -v '^lossy' | tr '\n' ' ')" \
-    "" "$(unix_files | grep -v '^lossy')"
+  expect_eq "udp-ping made socket files for an abstract server: $(left_socket_files lossy)" \
+    "" "$(left_socket_files lossy)"
 }
 
 test_ping_unix_many_at_once() {
@@ -683,8 +711,8 @@ test_ping_unix_many_at_once() {
   done
   [ -z "$bad" ] || fail_hint "$bad: each client needs a name of its own, even when process ids repeat (they do in containers): if bind() fails with EADDRINUSE, try another name"
   [ -n "$bad" ] || passed_check
-  expect_eq "after five udp-pings exited, socket files were left: $(unix_files | grep -v '^echo.sock$' | grep -v '^lossy' | tr '\n' ' ')" \
-    "" "$(unix_files | grep -v '^echo.sock$' | grep -v '^lossy')"
+  expect_eq "after five udp-pings exited, socket files were left: $(left_socket_files)" \
+    "" "$(left_socket_files)"
 }
 
 test_ping_sigint() {
@@ -710,8 +738,8 @@ test_ping_sigint() {
   expect_match "after SIGINT udp-ping printed no summary (it printed: $(tail -n 2 "$WORK/pingint.out" | tr '\n' ' ')): leave the loop on a stop request and print the summary of the probes sent so far" \
     '^[0-9]+ sent, [0-9]+ received, [0-9]+ lost' "$(text_of "$WORK/pingint.out")"
   expect_eq "after SIGINT udp-ping exited $rc ($(exit_story "$rc")): it got echoes, so 0" 0 "$rc"
-  expect_eq "after SIGINT, udp-ping's socket file was left: $(unix_files | grep -v '^echo.sock$' | grep -v '^lossy' | tr '\n' ' ')" \
-    "" "$(unix_files | grep -v '^echo.sock$' | grep -v '^lossy')"
+  expect_eq "after SIGINT, udp-ping's socket file was left: $(left_socket_files)" \
+    "" "$(left_socket_files)"
 }
 
 # ---- both programs together ----------------------------------------------------------------

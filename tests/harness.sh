@@ -119,14 +119,27 @@ expect_ok() {
   return 1
 }
 
-# expect_match HINT REGEX TEXT: fails with HINT unless TEXT matches the extended REGEX.
+# expect_match HINT REGEX TEXT: fails with HINT unless a line of TEXT matches the extended
+# REGEX (as grep -E would say; ^ and $ are a line's ends).
 expect_match() {
-  if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+  if _line_matches "$2" "$3"; then
     passed_check
     return 0
   fi
   fail_hint "$1"
   return 1
+}
+
+# _line_matches REGEX TEXT: true when a line of TEXT matches the extended REGEX (bash's own
+# matching, line by line: no grep process on a test's every check).
+_line_matches() {
+  local - line IFS=$'\n'
+  set -f
+  for line in $2; do
+    [[ $line =~ $1 ]] && return 0
+  done
+  # The loop skips empty lines: an empty TEXT, or one with an empty line, also has one.
+  [[ -z $2 || $2 == *$'\n\n'* || $2 == $'\n'* || $2 == *$'\n' ]] && [[ "" =~ $1 ]]
 }
 
 # ---- evidence for hints ------------------------------------------------------------------
@@ -168,9 +181,63 @@ exit_story() {
 
 # last_lines FILE [N]: the last N (default 3) lines of FILE, shortened, for a hint.
 last_lines() {
-  local n=${2:-3}
+  local line
   [ -s "$1" ] || { echo "(nothing)"; return; }
-  tail -n "$n" "$1" | cut -c1-160
+  _tail_lines "$1" "${2:-3}"
+  for line in "${_TAIL[@]}"; do
+    printf '%s\n' "${line:0:160}"
+  done
+}
+
+# tail_of FILE [N] [WIDTH]: the last N (default 2) lines of FILE on one line, each cut to
+# WIDTH (default 160) characters, for a hint; "(nothing)" if there are none.
+tail_of() {
+  local line out=
+  _tail_lines "$1" "${2:-2}"
+  for line in "${_TAIL[@]}"; do
+    out+="${out:+ }${line:0:${3:-160}}"
+  done
+  printf '%s' "${out:-(nothing)}"
+}
+
+# last_line FILE: FILE's last line that is not empty, as it is (nothing if none).
+last_line() {
+  _tail_lines "$1" 1
+  printf '%s' "${_TAIL[0]:-}"
+}
+
+# head_line FILE: FILE's first line, as it is (nothing if none).
+head_line() {
+  local line=
+  IFS= read -r line <"$1" 2>/dev/null
+  printf '%s' "$line"
+}
+
+# start_of FILE [N]: the first N (default 200) characters of FILE, for a hint.
+start_of() {
+  local text=
+  IFS= read -r -N "${2:-200}" text <"$1" 2>/dev/null
+  printf '%s' "$text"
+}
+
+# first_line FILE REGEX [WIDTH]: FILE's first line matching the extended REGEX, cut to WIDTH
+# (default 160) characters (nothing if none).
+first_line() {
+  first_match "$1" "$2" || return 0
+  printf '%s' "${MATCH:0:${3:-160}}"
+}
+
+# _tail_lines FILE N: sets the array _TAIL to the last N lines of FILE that are not empty
+# (a file of 64 KiB or more is read by tail).
+_tail_lines() {
+  _TAIL=()
+  [ -r "$1" ] || return 0
+  if _small_lines "$1"; then
+    local from=$((${#_LINES[@]} - $2))
+    _TAIL=("${_LINES[@]:$((from > 0 ? from : 0))}")
+  else
+    mapfile -t _TAIL < <(tail -n "$2" "$1")
+  fi
 }
 
 # text_of FILE...: the contents of FILEs, at most 64 KiB of them: what a program under
@@ -190,12 +257,18 @@ text_of() {
 # tests where the server's own words name the mistake ("TODO 4 is not done yet: ...").
 server_said() {
   [ -s "${SERVER_ERR:-}" ] || return 0
-  printf '; the server said: %s' "$(last_lines "$SERVER_ERR" 2 | tr '\n' ' ')"
+  printf '; the server said: %s' "$(tail_of "$SERVER_ERR" 2)"
 }
 
-# server_log: the last lines the server printed, stdout and stderr, on one line (for hints).
+# server_log: the last lines the server printed, stdout then stderr, on one line (for hints).
 server_log() {
-  cat "$SERVER_OUT" "$SERVER_ERR" 2>/dev/null | tail -n 4 | tr '\n' ' ' | head -c 300
+  local all
+  _tail_lines "$SERVER_OUT" 4
+  all=("${_TAIL[@]}")
+  _tail_lines "$SERVER_ERR" 4
+  all+=("${_TAIL[@]}")
+  all="${all[*]: -4}"
+  printf '%s' "${all:0:300}"
 }
 
 # bytes_story SENT GOT: what came back compared with what was sent, in a few lines: the
@@ -457,11 +530,11 @@ _start_server() {
   _track "$SERVER_JOB"
   if ! wait_for_line "$SERVER_OUT" '^Listening on ' "$wait" "$SERVER_JOB"; then
     if kill -0 "$SERVER_JOB" 2>/dev/null; then
-      fail_hint "$prog printed no 'Listening on HOST:PORT' line within $((wait * SLOW))s (its stdout: $(last_lines "$SERVER_OUT" 2 | tr '\n' ' ')): print it, and flush, once listen() succeeds, with the port the system chose"
+      fail_hint "$prog printed no 'Listening on HOST:PORT' line within $((wait * SLOW))s (its stdout: $(tail_of "$SERVER_OUT" 2)): print it, and flush, once listen() succeeds, with the port the system chose"
     else
       wait "$SERVER_JOB" 2>/dev/null
       SERVER_STATUS=$?
-      fail_hint "$prog $(exit_story "$SERVER_STATUS") without printing 'Listening on HOST:PORT' (its stderr: $(last_lines "$SERVER_ERR" 3 | tr '\n' ' '))"
+      fail_hint "$prog $(exit_story "$SERVER_STATUS") without printing 'Listening on HOST:PORT' (its stderr: $(tail_of "$SERVER_ERR" 3))"
     fi
     return 1
   fi
@@ -504,7 +577,19 @@ drive_echo() {
 # expect_echo HINT: the last drive_echo got back exactly what it sent; else fails with what
 # came back (sizes, the first differing byte), what the server said, and HINT.
 expect_echo() {
-  expect_ok "$(bytes_story "$SENT" "$GOT")$(server_said): $1" cmp -s "$SENT" "$GOT"
+  expect_same_bytes "" "$SENT" "$GOT" "$1" server_said
+}
+
+# expect_same_bytes WHAT SENT GOT [HINT [EVIDENCE]]: fails unless the files SENT and GOT hold
+# the same bytes; the hint (made only then) says what came back (bytes_story), what the
+# function EVIDENCE prints (server_said, say), and HINT.
+expect_same_bytes() {
+  if cmp -s "$2" "$3"; then
+    passed_check
+    return 0
+  fi
+  fail_hint "${1:+$1: }$(bytes_story "$2" "$3")${5:+$("$5")}${4:+: $4}"
+  return 1
 }
 
 # start_server_valgrind PROGRAM [ARGS...]: start_server under valgrind, its report in
@@ -574,14 +659,14 @@ server_end_story() {
     wait "$SERVER_JOB" 2>/dev/null
     SERVER_STATUS=$?
   fi
-  echo "$(exit_story "$SERVER_STATUS"); its stderr ends: $(last_lines "$SERVER_ERR" 2 | tr '\n' ' ')"
+  echo "$(exit_story "$SERVER_STATUS"); its stderr ends: $(tail_of "$SERVER_ERR" 2)"
 }
 
 # expect_no_eintr_noise: a stop request is no error, so the server's stderr must not report
 # one (strerror(EINTR) reads "Interrupted system call").
 expect_no_eintr_noise() {
   if grep -q 'Interrupted system call' "$SERVER_ERR" 2>/dev/null; then
-    fail_hint "on the stop request the server printed an error ('$(grep -m1 'Interrupted system call' "$SERVER_ERR" | cut -c1-120)'): a call the stop signal interrupts fails with EINTR, which is no error: go round the loop, whose test sees the stop request, instead of reporting it"
+    fail_hint "on the stop request the server printed an error ('$(first_line "$SERVER_ERR" 'Interrupted system call' 120)'): a call the stop signal interrupts fails with EINTR, which is no error: go round the loop, whose test sees the stop request, instead of reporting it"
     return 1
   fi
   passed_check
@@ -627,6 +712,12 @@ run_client() {
     # grader contains it), without BIN's script in between (one process less per client).
     _program_cmd "" "" "${1#"$BIN"/}" "${@:2}"
     set -- "${_cmd[@]}"
+  elif [ "$1" = "$TOOLS/tcpdrive" ]; then
+    # The kit's tcpdrive keeps the time itself (and says 124 too): no timeout process.
+    set -- "$1" --limit "$limit" "${@:2}"
+    "$@"
+    CLIENT_STATUS=$?
+    return $CLIENT_STATUS
   fi
   timeout -k 2 "$limit" "$@"
   CLIENT_STATUS=$?
@@ -723,7 +814,7 @@ expect_stops_in_crowd() {
     if ! server_alive; then
       fail_hint "while $what kept coming, the server $(server_end_story)"
     else
-      fail_hint "the server logged $count lines '$regex' for a crowd of $what, not $n (its log ends: $(server_log); the crowd ($tool) said: $(last_lines "$WORK/crowd.err" 2 | tr '\n' ' ')): does it accept, serve, close and log each client?"
+      fail_hint "the server logged $count lines '$regex' for a crowd of $what, not $n (its log ends: $(server_log); the crowd ($tool) said: $(tail_of "$WORK/crowd.err" 2)): does it accept, serve, close and log each client?"
     fi
     return 1
   fi
@@ -741,7 +832,7 @@ expect_stops_cleanly() {
   expect_eq "after SIGTERM${1:+ $1} the server $(exit_story "$SERVER_STATUS"), not 0: close everything, print 'Shutting down', exit 0" \
     0 "$SERVER_STATUS"
   expect_match "the server did not print 'Shutting down' last (its last line: '$(last_lines "$SERVER_OUT" 1)')" \
-    '^Shutting down$' "$(tail -n 1 "$SERVER_OUT")"
+    '^Shutting down$' "$(last_line "$SERVER_OUT")"
 }
 
 # expect_stop_never_lost N PROGRAM LOST: N times, starts PROGRAM (start_server) with the
@@ -753,7 +844,7 @@ expect_stops_cleanly() {
 # (still running after STOP_WAIT seconds). A start that fails has failed the test already.
 expect_stop_never_lost() {
   local n=$1 prog=$2 lost=$3 trial
-  for trial in $(seq 1 "$n"); do
+  for ((trial = 1; trial <= n; trial++)); do
     SERVER_PRELOAD=$TOOLS/slowwait.so start_server "$prog" || return 1
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
       fail_hint "trial $trial: the server had exited by itself, before any stop request ($(last_lines "$SERVER_ERR" 1))"
@@ -763,7 +854,7 @@ expect_stop_never_lost() {
       fail_hint "trial $trial: SIGTERM came just before the server went to sleep, and it slept on (still running ${STOP_WAIT}s later): $lost"
       return 1
     fi
-    if [ "$SERVER_STATUS" != 0 ] || [ "$(tail -n 1 "$SERVER_OUT")" != "Shutting down" ]; then
+    if [ "$SERVER_STATUS" != 0 ] || [ "$(last_line "$SERVER_OUT")" != "Shutting down" ]; then
       fail_hint "trial $trial: after SIGTERM the server $(exit_story "$SERVER_STATUS"), its last line '$(last_lines "$SERVER_OUT" 1)': close everything, print 'Shutting down', exit 0"
       return 1
     fi
@@ -821,7 +912,7 @@ expect_calm_shortage() {
     return 1
   fi
   if [ "$lines" -gt 6 ]; then
-    fail_hint "with no descriptor left the server printed $lines lines ($(tail -n 1 "$SERVER_ERR" | cut -c1-100)): say it once per shortage, not at every try$3"
+    fail_hint "with no descriptor left the server printed $lines lines ($(tail_of "$SERVER_ERR" 1 100)): say it once per shortage, not at every try$3"
     return 1
   fi
   passed_check

@@ -17,6 +17,12 @@
  *       "content-type: T", "content-encoding: E", "content-length: N", then "result: R"
  *       (text/json) or "content: BYTES" (other types; bytes other than printable ASCII as
  *       \xNN). Exit 0 if well-formed; 1 with the reason on stderr if not; 3 if no byte came.
+ *   appwire ask (--send FILE | --request ACTION VALUE) --output FILE [DRIVE-OPTIONS] HOST PORT
+ *       Sends the bytes of FILE (or the request for ACTION VALUE) to HOST PORT as tcpdrive
+ *       would with the same options (drive.h: chunking, --no-shutdown, --limit...), writes
+ *       the response to FILE, then checks it as `check` does. Prints "drive: N" first (N:
+ *       0 the server closed the connection, 1 a connection error, 124 the --limit passed
+ *       first), then check's lines. Exit status: check's.
  *   appwire crowd HOST PORT N
  *       Opens N connections at once, sends half of a different request on each, then the
  *       rest, then checks every answer. Exit 0 if all N are right.
@@ -32,6 +38,7 @@
  * Handout: compiled only. This file parses, answers and encodes lesson 03's messages in
  * full: the lesson's answer. The student handout carries appwire as a static binary and
  * not this source (tests/tools.mk). */
+#include "drive.h"
 #include "io.h"
 #include "net.h"
 
@@ -376,29 +383,17 @@ static int cmd_request(int argc, char **argv)
 
 /* ---- check ------------------------------------------------------------------------------ */
 
-static int cmd_check(int argc, char **argv)
+/* Checks a whole response: prints what it held, as `check` says. Returns 0 if well-formed,
+ * 1 if not (the reason on stderr), 3 if it is empty. */
+static int check_response(const unsigned char *bytes, size_t len)
 {
-    int fd = STDIN_FILENO;
-    unsigned char *bytes;
-    size_t len;
     struct parsed p;
     char err[ERRLEN];
     json_t *result;
     int rc = 0;
 
-    if (argc == 2 && strcmp(argv[0], "--input") == 0)
-        fd = open(argv[1], O_RDONLY);
-    else if (argc != 0)
-        return 2;
-    if (fd < 0 || (bytes = read_all(fd, &len)) == NULL) {
-        perror("appwire check");
-        return 1;
-    }
-    if (fd != STDIN_FILENO)
-        close(fd);
     if (len == 0) {
         fprintf(stderr, "appwire: no response: the connection closed without a byte\n");
-        free(bytes);
         return 3;
     }
     if (parse_message(bytes, len, &p, err) < 0) {
@@ -424,7 +419,103 @@ static int cmd_check(int argc, char **argv)
         }
     }
     parsed_free(&p);
+    return rc;
+}
+
+/* Reads the whole of FILE (stdin if NULL). Returns the bytes (malloc'ed, *len set) or NULL. */
+static unsigned char *read_file(const char *file, size_t *len)
+{
+    int fd = file != NULL ? open(file, O_RDONLY) : STDIN_FILENO;
+    unsigned char *bytes = fd >= 0 ? read_all(fd, len) : NULL;
+
+    if (bytes == NULL)
+        perror(file != NULL ? file : "appwire: stdin");
+    if (fd > STDIN_FILENO)
+        close(fd);
+    return bytes;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    unsigned char *bytes;
+    size_t len;
+    int rc;
+
+    if (argc != 0 && (argc != 2 || strcmp(argv[0], "--input") != 0))
+        return 2;
+    if ((bytes = read_file(argc == 2 ? argv[1] : NULL, &len)) == NULL)
+        return 1;
+    rc = check_response(bytes, len);
     free(bytes);
+    return rc;
+}
+
+/* ---- ask -------------------------------------------------------------------------------- */
+
+/* ask: sends a request with tcpdrive's machinery (drive.h), keeps the response in a file and
+ * checks it, in one process: lesson 03's tests ask hundreds of times per grading. */
+static int cmd_ask(int argc, char **argv)
+{
+    struct drive_options o = DRIVE_DEFAULTS;
+    const char *send_file = NULL, *output = NULL, *action = NULL, *value = NULL;
+    unsigned char *req = NULL, *resp = NULL;
+    size_t req_len = 0, resp_len = 0;
+    int i, in = -1, out = -1, drove, rc = 1;
+
+    for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        int taken = drive_option(&o, argc, argv, &i);
+        if (taken < 0)
+            return 2;
+        if (taken > 0)
+            continue;
+        if (strcmp(argv[i], "--request") == 0 && i + 2 < argc) {
+            action = argv[++i];
+            value = argv[++i];
+        } else if (i + 1 >= argc) {
+            return 2;
+        } else if (strcmp(argv[i], "--send") == 0) {
+            send_file = argv[++i];
+        } else if (strcmp(argv[i], "--output") == 0) {
+            output = argv[++i];
+        } else {
+            return 2;
+        }
+    }
+    if (argc - i != 2 || output == NULL || (send_file == NULL) == (action == NULL) ||
+        o.max_chunk == 0)
+        return 2;
+    if (send_file != NULL) {
+        in = open(send_file, O_RDONLY);
+        if (in < 0)
+            perror(send_file);
+    } else if (make_request(&req, &req_len, action, value) == 0) {
+        /* The request goes through a pipe: it is small, so it fits in one at once. */
+        int p[2];
+        if (pipe(p) == 0) {
+            in = p[0];
+            if (write_all(p[1], req, req_len) < 0)
+                perror("appwire ask: pipe");
+            close(p[1]);
+        }
+    }
+    out = open(output, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (out < 0)
+        perror(output);
+    if (in >= 0 && out >= 0) {
+        drove = drive(&o, argv[i], argv[i + 1], in, out, "appwire ask");
+        printf("drive: %d\n", drove);
+        fflush(stdout);
+        if (lseek(out, 0, SEEK_SET) == 0 && (resp = read_all(out, &resp_len)) != NULL)
+            rc = check_response(resp, resp_len);
+        else
+            perror(output);
+    }
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    free(req);
+    free(resp);
     return rc;
 }
 
@@ -558,13 +649,6 @@ struct serve_options {
     FILE *log;
 };
 
-static void pause_us(long us)
-{
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* Sends b in chunks of the chosen size. Returns 0, or -1. */
 static int dribble(int fd, const unsigned char *b, size_t len, const struct serve_options *o)
 {
@@ -582,7 +666,7 @@ static int dribble(int fd, const unsigned char *b, size_t len, const struct serv
             return -1;
         done += n;
         if (done < len && o->delay_us > 0)
-            pause_us(o->delay_us);
+            drive_pause_us(o->delay_us);
     }
     return 0;
 }
@@ -760,11 +844,13 @@ int main(int argc, char **argv)
         rc = cmd_request(argc - 2, argv + 2);
     else if (argc >= 2 && strcmp(argv[1], "check") == 0)
         rc = cmd_check(argc - 2, argv + 2);
+    else if (argc >= 2 && strcmp(argv[1], "ask") == 0)
+        rc = cmd_ask(argc - 2, argv + 2);
     else if (argc >= 2 && strcmp(argv[1], "crowd") == 0)
         rc = cmd_crowd(argc - 2, argv + 2);
     else if (argc >= 2 && strcmp(argv[1], "serve") == 0)
         rc = cmd_serve(argc - 2, argv + 2);
     if (rc == 2)
-        fprintf(stderr, "usage: appwire frame|request|check|crowd|serve ... (see appwire.c)\n");
+        fprintf(stderr, "usage: appwire frame|request|check|ask|crowd|serve ... (see appwire.c)\n");
     return rc;
 }
