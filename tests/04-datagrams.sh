@@ -84,7 +84,8 @@ ping_said() {
   all=("${_TAIL[@]}")
   _tail_lines "$PING_ERR" "${1:-4}"
   all+=("${_TAIL[@]}")
-  _said_lines 120 "${all[@]: -${1:-4}}"
+  local from=$((${#all[@]} - ${1:-4}))
+  _said_lines 120 "${all[@]:$((from > 0 ? from : 0))}"
 }
 
 # _said_lines WIDTH LINE...: the LINEs, each cut to WIDTH characters, joined by " | ";

@@ -267,7 +267,8 @@ server_log() {
   all=("${_TAIL[@]}")
   _tail_lines "$SERVER_ERR" 4
   all+=("${_TAIL[@]}")
-  all="${all[*]: -4}"
+  local from=$((${#all[@]} - 4))
+  all="${all[*]:$((from > 0 ? from : 0))}"
   printf '%s' "${all:0:300}"
 }
 
