@@ -431,7 +431,8 @@ _program_cmd() {
     set -- "$exe" "$@"
   fi
   if [ -n "${CONTAIN:-}" ]; then
-    _cmd=("$KIT/tests/grader/contain" run ${preload:+--preload "$preload"} ${vglog:+--keep-fd 3} "$@")
+    # `contain run`, without the script in between: the program contain-exec it would start.
+    _cmd=("$CONTAIN_EXEC" ${preload:+--preload "$preload"} ${vglog:+--keep-fd 3} "$@")
   elif [ -n "$preload" ]; then
     # A sanitizer build must be told that its runtime need not come first.
     _cmd=(env LD_PRELOAD="$preload" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@")
