@@ -216,7 +216,7 @@ start_client_bg() {
   local name=$1
   shift
   _program_cmd "" "" udp-ping "$@"
-  setsid "${_cmd[@]}" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+  "${_session[@]}" "${_cmd[@]}" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
   BG_JOB=$!
   _track "$BG_JOB"
 }

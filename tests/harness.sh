@@ -421,10 +421,13 @@ nap() {
 # _program_cmd PRELOAD VALGRIND_LOG PROGRAM [ARGS...]: sets the array _cmd to the command
 # running PROGRAM of the code under test (REAL_BIN/PROGRAM): with the LD_PRELOAD shim
 # PRELOAD and under valgrind (its log on descriptor 3) when they are not empty; through
-# `contain run` when the grader contains the code.
+# `contain run` when the grader contains the code. Sets _session to what goes before _cmd
+# to start it in a session (and process group) of its own: setsid, or nothing when contained
+# (contain run makes one).
 _program_cmd() {
   local preload=$1 vglog=$2 exe=$REAL_BIN/$3
   shift 3
+  _session=(setsid)
   if [ -n "$vglog" ]; then
     set -- valgrind "${VALGRIND_OPTS[@]}" --log-fd=3 "$exe" "$@"
   else
@@ -433,6 +436,7 @@ _program_cmd() {
   if [ -n "${CONTAIN:-}" ]; then
     # `contain run`, without the script in between: the program contain-exec it would start.
     _cmd=("$CONTAIN_EXEC" ${preload:+--preload "$preload"} ${vglog:+--keep-fd 3} "$@")
+    _session=() # contain-exec leads a session of its own
   elif [ -n "$preload" ]; then
     # A sanitizer build must be told that its runtime need not come first.
     _cmd=(env LD_PRELOAD="$preload" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@")
@@ -514,6 +518,7 @@ _start_server() {
   : >"$SERVER_OUT"
   if [ -n "$tool" ]; then
     _cmd=("$TOOLS/$prog" "$@")
+    _session=(setsid)
   elif [ ! -x "$BIN/$prog" ]; then
     fail_hint "$prog was not built: look for compiler errors above"
     return 1
@@ -523,9 +528,9 @@ _start_server() {
   if [ -z "$tool" ] && [ -n "${VALGRIND_LOG:-}" ]; then
     wait=$VALGRIND_READY_WAIT
     _vg_open "$VALGRIND_LOG" || { fail_hint "cannot make a pipe for valgrind's log"; return 1; }
-    setsid "${_cmd[@]}" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null 3>"$VALGRIND_LOG.fifo" &
+    "${_session[@]}" "${_cmd[@]}" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null 3>"$VALGRIND_LOG.fifo" &
   else
-    setsid "${_cmd[@]}" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
+    "${_session[@]}" "${_cmd[@]}" >"$SERVER_OUT" 2>"$SERVER_ERR" </dev/null &
   fi
   SERVER_JOB=$!
   SERVER_PID=$SERVER_JOB

@@ -1,21 +1,27 @@
-/* contain-exec.c - `contain run` (tests/grader/contain): starts one program of a submission,
- * contained, inside a test that `contain test` started.
+/* contain-exec.c - `contain test` (for the sandbox) and `contain run` of
+ * tests/grader/contain: the two steps a grading takes hundreds of times, in C, because a
+ * shell started for each cost a good part of a grading's time. bwrap and setpriv do the
+ * containing; this program prepares their commands, from what `contain prepare` wrote.
  *
+ *   contain-exec test WORK CMD...
+ *       (CONTAIN=sandbox; other levels go to `contain test`) runs a test's harness, CMD, in a
+ *       pod of its own: gives WORK/run to the test's uid (CONTAIN_UID_BASE + this process's
+ *       id, when the grader is root), exports CONTAIN_RUN, CONTAIN_UID, CONTAIN_AS_ROOT,
+ *       CONTAIN_EXEC and CONTAIN_ARGS, and becomes the pod command of
+ *       $CONTAIN_PREPARED/pod.args followed by CMD.
  *   contain-exec [--preload SHIM] [--keep-fd N]... PROGRAM [ARGS...]
- *
- * It closes every descriptor of the test's above 2 but those kept, sets the resource limits
- * (GRADE_CPU, GRADE_AS, GRADE_NOFILE, GRADE_FSIZE, GRADE_TASKS, no core files; soft and hard
- * alike), and becomes, by the containment level CONTAIN:
- *   sandbox  bwrap with the test's options (the NUL-separated file CONTAIN_ARGS, made once
- *            per test by `contain test`), the shim shown read-only and preloaded, the
- *            program's folder CONTAIN_RUN, then (as root) setpriv down to CONTAIN_UID;
- *   user     setpriv down to CONTAIN_UID, in a new session, in CONTAIN_RUN, with a clean
- *            environment;
- *   none     the program itself, in a new session, in CONTAIN_RUN, with a clean environment.
- * bwrap and setpriv do the containing; this program only prepares their command. It is C,
- * not the shell script it was: a grading starts hundreds of programs, and starting a shell
- * for each cost more than a tenth of the grading. Exit status 1 (with a line on stderr) if it
- * cannot start the program; otherwise the program's own. */
+ *       (in a test) starts one program of the submission: closes every descriptor above 2
+ *       but those kept, sets the resource limits (GRADE_CPU, GRADE_AS, GRADE_NOFILE,
+ *       GRADE_FSIZE, GRADE_TASKS, no core files; soft and hard alike), leads a new session
+ *       (no terminal; a process group the harness can stop), and becomes, by CONTAIN:
+ *   sandbox  bwrap with $CONTAIN_PREPARED/sandbox.args, the test's folder CONTAIN_RUN
+ *            (writable) and the built programs CONTAIN_BIN (read-only) shown at their
+ *            places, the shim shown read-only and preloaded, then (as root) setpriv down to
+ *            CONTAIN_UID;
+ *   user     setpriv down to CONTAIN_UID, in CONTAIN_RUN, with a clean environment;
+ *   none     the program itself, in CONTAIN_RUN, with a clean environment.
+ * Exit status 1 (with a line on stderr) if it cannot start the program; otherwise the
+ * program's own. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -128,10 +134,10 @@ static bool shown_already(const char *dir)
     return false;
 }
 
-/* Adds bwrap's arguments showing the file PATH read-only at its own place: first its
- * ancestors as plain folders anyone may pass through (bwrap would make them private to
- * root). */
-static void bind_ro(struct cmd *c, const char *path)
+/* Adds bwrap's arguments showing PATH at its own place with OPTION (--bind or --ro-bind):
+ * first its ancestors as plain folders anyone may pass through (bwrap would make them
+ * private to root). */
+static void bind_at(struct cmd *c, const char *option, const char *path)
 {
     char *dir = strdup(path);
 
@@ -148,22 +154,21 @@ static void bind_ro(struct cmd *c, const char *path)
         }
         *slash = '/';
     }
-    add(c, "--ro-bind");
+    add(c, option);
     add(c, path);
     add(c, path);
 }
 
-/* Adds the bwrap arguments of the file CONTAIN_ARGS (NUL-separated). */
-static void add_sandbox_args(struct cmd *c)
+/* Adds the arguments of FILE (NUL-separated, as `contain prepare` writes them). */
+static void add_file_args(struct cmd *c, const char *file)
 {
-    const char *file = getenv("CONTAIN_ARGS");
     int fd;
     struct stat st;
     char *text;
     size_t got = 0;
 
     if (file == NULL || (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
-        fail("no CONTAIN_ARGS");
+        fail(file != NULL ? file : "no CONTAIN_PREPARED");
     text = malloc((size_t)st.st_size + 1);
     if (text == NULL)
         fail("out of memory");
@@ -172,13 +177,77 @@ static void add_sandbox_args(struct cmd *c)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            fail("cannot read CONTAIN_ARGS");
+            fail(file);
         got += (size_t)n;
     }
     close(fd);
     text[got] = '\0';
     for (size_t i = 0; i < got; i += strlen(text + i) + 1)
         add(c, text + i);
+}
+
+/* "DIR/NAME" (malloc'ed). */
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+
+    if (p == NULL)
+        fail("out of memory");
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* contain-exec test WORK CMD...: see the top of this file. */
+static int pod(int argc, char **argv)
+{
+    const char *prepared = getenv("CONTAIN_PREPARED"),
+               *base = env_or("CONTAIN_UID_BASE", "2000000000");
+    const char *as_root = getenv("CONTAIN_AS_ROOT");
+    bool root = as_root != NULL && *as_root != '\0' ? strcmp(as_root, "1") == 0 : geteuid() == 0;
+    struct cmd c = {NULL, 0, 0};
+    char *run, uid_text[32], self[4096];
+    unsigned long long uid;
+    ssize_t n;
+
+    if (argc < 4) {
+        fprintf(stderr, "usage: contain-exec test WORK CMD...\n");
+        return 2;
+    }
+    if (strcmp(env_or("CONTAIN", "none"), "sandbox") != 0) {
+        /* The other levels keep the test's shell around it: contain itself runs them. */
+        char *script = path_join(env_or("KIT", "."), "tests/grader/contain");
+        argv[1] = "test";
+        argv[0] = script;
+        execv(script, argv);
+        fail(script);
+    }
+    if (prepared == NULL) {
+        fprintf(stderr, "contain: no CONTAIN_PREPARED: run `contain prepare SCRATCH` first\n");
+        return 1;
+    }
+    /* A uid no other test has while this one runs: this process is the pod's start. */
+    uid = strtoull(base, NULL, 10) + (unsigned long long)getpid();
+    snprintf(uid_text, sizeof uid_text, "%llu", uid);
+    run = path_join(argv[2], "run");
+    if (mkdir(run, 0755) < 0 && errno != EEXIST)
+        fail(run);
+    if (root && chown(run, (uid_t)uid, (gid_t)uid) < 0)
+        fail(run);
+    n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0)
+        fail("/proc/self/exe");
+    self[n] = '\0';
+    if (setenv("CONTAIN_RUN", run, 1) < 0 || setenv("CONTAIN_UID", uid_text, 1) < 0 ||
+        setenv("CONTAIN_AS_ROOT", root ? "1" : "0", 1) < 0 || setenv("CONTAIN_EXEC", self, 1) < 0 ||
+        setenv("CONTAIN_ARGS", path_join(prepared, "sandbox.args"), 1) < 0)
+        fail("setenv");
+    add_file_args(&c, path_join(prepared, "pod.args"));
+    for (int i = 3; i < argc; i++)
+        add(&c, argv[i]);
+    execvp(c.argv[0], c.argv);
+    fprintf(stderr, "contain: cannot run %s: %s\n", c.argv[0], strerror(errno));
+    return 127;
 }
 
 static void add_drop(struct cmd *c, const char *uid_arg, const char *gid_arg)
@@ -200,6 +269,7 @@ int main(int argc, char **argv)
     const char *uid = env_or("CONTAIN_UID", "");
     bool root = strcmp(env_or("CONTAIN_AS_ROOT", "0"), "1") == 0;
     const char *preload = NULL;
+    bool new_session;
     int keep[MAX_KEEP];
     size_t nkeep = 0;
     int i;
@@ -207,6 +277,8 @@ int main(int argc, char **argv)
     char uid_arg[64], gid_arg[64], preload_env[4096];
     char *clean_env[5] = {"PATH=" CLEAN_PATH, "LANG=C.UTF-8", "LC_ALL=C.UTF-8", NULL, NULL};
 
+    if (argc > 1 && strcmp(argv[1], "test") == 0)
+        return pod(argc, argv);
     for (i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--preload") == 0)
             preload = argv[i + 1];
@@ -244,11 +316,19 @@ int main(int argc, char **argv)
     if (strcmp(level, "none") != 0)
         limit(RLIMIT_NPROC, "GRADE_TASKS", "256", 1);
 
+    /* A session of its own (and so a process group, which the harness can stop whole),
+     * without a terminal: setsid() now, unless this process leads a session already. A
+     * process group leader cannot setsid() itself (setsid(1), which forks first, does it
+     * below); in the sandbox bwrap makes the program's own session anyway. */
+    new_session = getsid(0) == getpid() || setsid() >= 0;
     if (strcmp(level, "sandbox") == 0) {
-        /* bwrap gives the program a new session of its own (--new-session). */
-        add_sandbox_args(&c);
+        const char *bin = getenv("CONTAIN_BIN");
+        add_file_args(&c, getenv("CONTAIN_ARGS"));
+        bind_at(&c, "--bind", run);
+        if (bin != NULL && *bin != '\0')
+            bind_at(&c, "--ro-bind", bin);
         if (preload != NULL) {
-            bind_ro(&c, preload);
+            bind_at(&c, "--ro-bind", preload);
             add(&c, "--setenv");
             add(&c, "LD_PRELOAD");
             add(&c, preload);
@@ -259,14 +339,10 @@ int main(int argc, char **argv)
         if (root)
             add_drop(&c, uid_arg, gid_arg);
     } else {
-        /* A new session without a terminal: setsid() now, unless this process leads a
-         * session already (it then has none: the harness starts servers that way). */
-        bool new_session = getsid(0) == getpid() || setsid() >= 0;
         if (chdir(run) < 0)
             fail(run);
         if (strcmp(level, "user") == 0)
             add_drop(&c, uid_arg, gid_arg);
-        /* A process group leader cannot setsid() itself: setsid(1) forks first. */
         if (!new_session)
             add(&c, "setsid");
     }
