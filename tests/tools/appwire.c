@@ -222,6 +222,19 @@ static unsigned char *read_all(int fd, size_t *len)
     return NULL;
 }
 
+/* Reads the whole of FILE (stdin if NULL). Returns the bytes (malloc'ed, *len set) or NULL. */
+static unsigned char *read_file(const char *file, size_t *len)
+{
+    int fd = file != NULL ? open(file, O_RDONLY) : STDIN_FILENO;
+    unsigned char *bytes = fd >= 0 ? read_all(fd, len) : NULL;
+
+    if (bytes == NULL)
+        perror(file != NULL ? file : "appwire: stdin");
+    if (fd > STDIN_FILENO)
+        close(fd);
+    return bytes;
+}
+
 static int write_all(int fd, const void *b, size_t len)
 {
     return io_write_all(fd, b, len) == (ssize_t)len ? 0 : -1;
@@ -343,12 +356,8 @@ static int cmd_frame(int argc, char **argv)
     }
     content_len = strlen(content);
     if (content_file != NULL) {
-        int fd = open(content_file, O_RDONLY);
-        if (fd < 0 || (file_bytes = read_all(fd, &content_len)) == NULL) {
-            perror(content_file);
+        if ((file_bytes = read_file(content_file, &content_len)) == NULL)
             return 1;
-        }
-        close(fd);
         content = (const char *)file_bytes;
     }
     if (header == NULL) {
@@ -420,19 +429,6 @@ static int check_response(const unsigned char *bytes, size_t len)
     }
     parsed_free(&p);
     return rc;
-}
-
-/* Reads the whole of FILE (stdin if NULL). Returns the bytes (malloc'ed, *len set) or NULL. */
-static unsigned char *read_file(const char *file, size_t *len)
-{
-    int fd = file != NULL ? open(file, O_RDONLY) : STDIN_FILENO;
-    unsigned char *bytes = fd >= 0 ? read_all(fd, len) : NULL;
-
-    if (bytes == NULL)
-        perror(file != NULL ? file : "appwire: stdin");
-    if (fd > STDIN_FILENO)
-        close(fd);
-    return bytes;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -819,11 +815,8 @@ static int cmd_serve(int argc, char **argv)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         reply = serve_request(fd, &len, o.log);
         if (reply != NULL && o.reply != NULL) {
-            int rf = open(o.reply, O_RDONLY);
             free(reply);
-            reply = rf >= 0 ? read_all(rf, &len) : NULL;
-            if (rf >= 0)
-                close(rf);
+            reply = read_file(o.reply, &len);
         }
         if (reply != NULL && dribble(fd, reply, len, &o) < 0)
             fprintf(o.log, "send: %s\n", strerror(errno));
