@@ -34,10 +34,12 @@
 #include <unistd.h>
 
 #define MAX_KEEP 16
-extern char **environ;
 #define CLEAN_PATH "/usr/local/bin:/usr/bin:/bin"
 
-/* The whole command, grown as it is put together (never freed: exec or exit follows). */
+extern char **environ;
+
+/* The whole command, grown as it is put together. (Nothing this program allocates is freed:
+ * it ends in exec, or exits, at once.) */
 struct cmd {
     char **argv;
     size_t len, cap;
@@ -199,7 +201,7 @@ static char *path_join(const char *dir, const char *name)
 }
 
 /* contain-exec test WORK CMD...: see the top of this file. */
-static int pod(int argc, char **argv)
+static int cmd_test(int argc, char **argv)
 {
     const char *prepared = getenv("CONTAIN_PREPARED"),
                *base = env_or("CONTAIN_UID_BASE", "2000000000");
@@ -262,7 +264,9 @@ static void add_drop(struct cmd *c, const char *uid_arg, const char *gid_arg)
     add(c, "--");
 }
 
-int main(int argc, char **argv)
+/* contain-exec [--preload SHIM] [--keep-fd N]... PROGRAM [ARGS...]: see the top of this
+ * file. */
+static int cmd_run(int argc, char **argv)
 {
     const char *level = env_or("CONTAIN", "none");
     const char *run = getenv("CONTAIN_RUN");
@@ -275,15 +279,16 @@ int main(int argc, char **argv)
     int i;
     struct cmd c = {NULL, 0, 0};
     char uid_arg[64], gid_arg[64], preload_env[4096];
+    /* contain's CLEAN_ENV (the sandbox has it from sandbox.args), and room for the shim. */
     char *clean_env[5] = {"PATH=" CLEAN_PATH, "LANG=C.UTF-8", "LC_ALL=C.UTF-8", NULL, NULL};
 
-    if (argc > 1 && strcmp(argv[1], "test") == 0)
-        return pod(argc, argv);
     for (i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--preload") == 0)
             preload = argv[i + 1];
         else if (strcmp(argv[i], "--keep-fd") == 0 && nkeep < MAX_KEEP)
             keep[nkeep++] = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--keep-fd") == 0)
+            return 2;
         else
             break;
     }
@@ -359,4 +364,11 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "contain: cannot run %s: %s\n", c.argv[0], strerror(errno));
     return 127;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "test") == 0)
+        return cmd_test(argc, argv);
+    return cmd_run(argc, argv);
 }
