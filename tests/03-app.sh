@@ -85,6 +85,8 @@ _ask() {
     [[ $CHECK == *$'\n'* ]] && CHECK=${CHECK#*$'\n'} || CHECK=
   fi
   read -r -N 300 CHECK_ERR <"$WORK/check.err"
+  CHECK_ERR=${CHECK_ERR%$'\n'}
+  CHECK_ERR=${CHECK_ERR//$'\n'/; }
 }
 
 # expect_answer WHAT LINE: the last ask got a well-formed response holding LINE
